@@ -1,0 +1,55 @@
+"""gandoctor: a doctor for GAN generators.
+
+Freeze a generator, train a fresh probe discriminator against real data, and measure what
+Arjovsky & Bottou (2017) measured: how fast D saturates, how the generator's gradient
+vanishes under the minimax cost and grows under the -log D cost.
+
+The public API is imported lazily so that ``gandoctor --help`` does not import torch.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DataOptions",
+    "LoadOptions",
+    "ProbeConfig",
+    "Report",
+    "Thresholds",
+    "__version__",
+    "load_generator",
+    "load_real_data",
+    "probe",
+    "run_probe",
+]
+
+_LAZY = {
+    "probe": "gandoctor.api",
+    "load_generator": "gandoctor.loading",
+    "load_real_data": "gandoctor.data",
+    "run_probe": "gandoctor.probe",
+    "Report": "gandoctor.report",
+    "DataOptions": "gandoctor.config",
+    "LoadOptions": "gandoctor.config",
+    "ProbeConfig": "gandoctor.config",
+    "Thresholds": "gandoctor.config",
+}
+
+if TYPE_CHECKING:
+    from gandoctor.api import probe
+    from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, Thresholds
+    from gandoctor.data import load_real_data
+    from gandoctor.loading import load_generator
+    from gandoctor.probe import run_probe
+    from gandoctor.report import Report
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'gandoctor' has no attribute {name!r}")

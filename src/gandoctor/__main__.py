@@ -1,0 +1,3 @@
+from gandoctor.cli import main
+
+main()

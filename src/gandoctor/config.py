@@ -1,0 +1,139 @@
+"""Typed, frozen configuration. Every default of gandoctor lives in this file.
+
+Each threshold carries the reason for its value next to it; the measurements behind the
+defaults are in the README ("How the thresholds were chosen").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+
+
+class FindingCode(StrEnum):
+    SATURATION = "saturation"
+    VANISHING = "vanishing"
+    EXPLODING = "exploding"
+    COLLAPSE = "collapse"
+    BROKEN = "broken"
+    MODE_MISMATCH = "mode_mismatch"
+
+
+class Verdict(StrEnum):
+    HEALTHY = "healthy"
+    WARNING = "warning"
+    FAILING = "failing"
+    BROKEN = "broken"
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to turn a checkpoint file into a generator module."""
+
+    arch: str | None = None
+    """``package.module:Class`` or ``path/to/file.py:Class``; None = metadata or recognition."""
+    arch_kwargs: dict[str, Any] = field(default_factory=dict)
+    latent_shape: tuple[int, ...] | None = None
+    """Shape of one latent vector without the batch axis, e.g. (100, 1, 1); None = inferred."""
+    output_range: tuple[float, float] | None = None
+    """Value range of the generator's output; None = from the architecture or observed."""
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
+class DataOptions:
+    """How to read the real data."""
+
+    max_images: int = 10_000
+    """Cap on images decoded, sampled with the seed. 10k held-out/train images are far more
+    than a probe of a few hundred steps at batch 64 can use (500 x 64 = 32k draws), and keep
+    decoding time and memory bounded for folders of any size."""
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a measurement becomes a finding. See the README for the measurements."""
+
+    saturation_accuracy: float = 0.99
+    """Held-out balanced accuracy of D from which real and fake count as separated (the
+    paper's Figure 1 shows accuracy reaching 1)."""
+    saturation_fake_prob: float = 0.01
+    """Mean D(G(z)) at or below which D is saturated on fakes: the minimax cost's gradient
+    carries a factor D(G(z)), so at 0.01 it is scaled down by 100 against D = 0.5."""
+    separable_accuracy: float = 0.9
+    """Final held-out accuracy that earns a warning even without saturation: D already tells
+    nine in ten samples apart, so saturation is a matter of more steps."""
+    vanishing_fail_decades: float = 2.0
+    """Minimax gradient lost this many decades (log10 peak/final): a 100x smaller signal."""
+    vanishing_warn_decades: float = 1.0
+    exploding_fail_decades: float = 1.0
+    """Non-saturating gradient grew this many decades (log10 final/initial): 10x larger."""
+    exploding_warn_decades: float = 0.5
+    noisy_cv: float = 0.5
+    """Coefficient of variation of the non-saturating gradient norm across the measurement
+    steps of the second half of the probe (after removing its log-linear trend) from which
+    it is reported as unstable (the spread of the paper's Figure 3)."""
+    ignores_z_ratio: float = 1e-3
+    """Generated samples whose spread across z is below this share of the real data's
+    spread: the generator ignores its latent input."""
+    mode_mismatch_ratio: float = 0.5
+    """Relative difference between train-mode and eval-mode outputs for the same z above
+    which the report notes that the two modes behave differently."""
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Settings of one probe: the discriminator, its training and the measurements."""
+
+    steps: int = 500
+    """Maximum discriminator iterations. An untrained generator saturates within ~50 steps
+    and loses its minimax gradient within a few hundred (README), so 500 separates the cases
+    at a cost of minutes on a CPU; early stopping ends clear cases sooner."""
+    batch_size: int = 64
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    grad_batches: int = 4
+    """K: fixed latent batches per gradient measurement, for a mean and a spread."""
+    heldout_min: int = 256
+    heldout_fraction: float = 0.1
+    disc_width: int | None = None
+    """Base channel width of the probe D; None = sized to the resolution."""
+    seed: int = 0
+    device: str = "cpu"
+    train_mode: bool = False
+    """Keep the generator in train mode (BatchNorm batch statistics) instead of eval mode."""
+    early_stop: bool = True
+    measure_growth: float = 1.25
+    """Measurement steps grow geometrically by this factor (dense early, where the paper's
+    curves move fastest) ..."""
+    measure_max_interval: int = 25
+    """... until they are this many steps apart; from then on they are evenly spaced, so the
+    second half of the run has enough points to judge the gradient's variation."""
+    settle_steps: int = 50
+    """Early stop: saturation must have held this many steps before the run may end."""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        from gandoctor.errors import ConfigError
+
+        if self.steps < 1:
+            raise ConfigError(f"steps must be at least 1, got {self.steps}")
+        if self.batch_size < 2:
+            raise ConfigError(f"batch size must be at least 2, got {self.batch_size}")
+        if self.grad_batches < 1:
+            raise ConfigError(f"grad batches must be at least 1, got {self.grad_batches}")
+        if not 0 < self.heldout_fraction < 1:
+            raise ConfigError(f"held-out fraction must be in (0, 1), got {self.heldout_fraction}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        if self.measure_growth <= 1:
+            raise ConfigError(f"measure growth must exceed 1, got {self.measure_growth}")

@@ -1,0 +1,303 @@
+"""The measurement: a fresh discriminator trained against a frozen generator.
+
+This module returns data and prints nothing; progress goes through a callback.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gandoctor import metrics
+from gandoctor.config import ProbeConfig, Verdict
+from gandoctor.discriminators import build_probe_discriminator
+from gandoctor.errors import DataError
+from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary, summarize
+from gandoctor.verdict import Finding, find, is_settled, overall
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``on_progress(step, total_steps)`` after every discriminator step."""
+
+# Held-out samples go through D in chunks of this size: bounded memory, same numbers.
+_EVAL_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """Everything one probe measured, and what it concluded."""
+
+    series: ProbeSeries
+    summary: Summary | None
+    """None when the generator was broken before the first D step."""
+    health: GeneratorHealth
+    findings: list[Finding]
+    verdict: Verdict
+    stopped_early: bool
+    stop_reason: str
+    seconds: float
+    train_samples: int
+    heldout_samples: int
+    heldout_latents: int
+    notes: list[str] = field(default_factory=list)
+
+
+def measurement_steps(total: int, growth: float, max_interval: int) -> list[int]:
+    """Steps at which to measure: 0, then geometric spacing up to ``max_interval`` apart,
+    then evenly spaced; always ends at ``total``."""
+    steps, step = [0], 1
+    while step < total:
+        steps.append(step)
+        step += min(max(1, math.ceil(step * (growth - 1))), max_interval)
+    steps.append(total)
+    return steps
+
+
+def split_heldout(
+    n: int, config: ProbeConfig, rng: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of D's training samples and of the held-out samples.
+
+    Held out: at least ``heldout_min`` samples or ``heldout_fraction`` of them, but never
+    more than half, so D keeps data to train on.
+    """
+    held = min(max(config.heldout_min, math.ceil(config.heldout_fraction * n)), n // 2)
+    if held < 1:
+        raise DataError(f"need at least 2 real samples to hold some out, got {n}")
+    order = torch.randperm(n, generator=rng)
+    return order[held:], order[:held]
+
+
+def run_probe(
+    generator: nn.Module,
+    latent_shape: Sequence[int],
+    real: torch.Tensor,
+    config: ProbeConfig,
+    on_progress: ProgressCallback | None = None,
+) -> ProbeOutcome:
+    """Train a fresh probe D against the frozen ``generator`` and measure (DESIGN.md).
+
+    ``real`` holds real samples shaped like the generator's output, in its value range.
+    The generator's weights, buffers, mode and ``requires_grad`` flags are restored after.
+    """
+    start = time.perf_counter()
+    device = torch.device(config.device)
+    rng = torch.Generator().manual_seed(config.seed)  # CPU generator: same draws on any device
+    train_idx, heldout_idx = split_heldout(len(real), config, rng)
+    train_real, heldout_real = real[train_idx].to(device), real[heldout_idx].to(device)
+    z_batches = [
+        torch.randn(config.batch_size, *latent_shape, generator=rng).to(device)
+        for _ in range(config.grad_batches)
+    ]
+    notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
+
+    with _frozen(generator, config.train_mode) as params:
+        sample = generator(z_batches[0][:1])
+        if tuple(sample.shape[1:]) != tuple(real.shape[1:]):
+            raise DataError(
+                f"real samples have shape {tuple(real.shape[1:])} but the generator makes "
+                f"{tuple(sample.shape[1:])}"
+            )
+        health = _check_health(generator, z_batches, heldout_real, config.train_mode)
+        findings = find(None, health, config.thresholds)
+        if findings and overall(findings) == Verdict.BROKEN:
+            return ProbeOutcome(
+                ProbeSeries(), None, health, findings, Verdict.BROKEN, True,
+                "stopped before training D: the generator is broken",
+                time.perf_counter() - start, len(train_idx), len(heldout_idx),
+                config.grad_batches * config.batch_size, notes,
+            )  # fmt: skip
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)  # D's initial weights depend on the seed only
+            disc = build_probe_discriminator(tuple(real.shape[1:]), config.disc_width)
+        disc = disc.to(device)
+        optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
+        series = ProbeSeries()
+        schedule = set(measurement_steps(config.steps, config.measure_growth,
+                                         config.measure_max_interval))  # fmt: skip
+        summary: Summary | None = None
+        stop_reason = f"ran all {config.steps} steps"
+        stopped_early = False
+        for step in range(config.steps + 1):
+            if step > 0:
+                _train_step(generator, disc, optimizer, train_real, latent_shape, config, rng)
+                if on_progress is not None:
+                    on_progress(step, config.steps)
+            if step not in schedule:
+                continue
+            series.append(step=step, **_measure(generator, disc, params, z_batches, heldout_real))
+            t = config.thresholds
+            summary = summarize(series, t.saturation_accuracy, t.saturation_fake_prob)
+            if not _all_finite(series):
+                health = _with_nonfinite_step(health, step)
+            findings = find(summary, health, t)
+            if health.nonfinite_measurement_step is not None:
+                stop_reason, stopped_early = f"a figure became NaN/Inf at step {step}", True
+                break
+            if (
+                config.early_stop
+                and step < config.steps
+                and is_settled(summary, findings, config.settle_steps)
+            ):
+                stop_reason = (
+                    f"stopped at step {step} of {config.steps}: D saturated at step "
+                    f"{summary.steps_to_saturation} and the verdict cannot improve"
+                )
+                stopped_early = True
+                break
+    return ProbeOutcome(
+        series, summary, health, findings, overall(findings), stopped_early, stop_reason,
+        time.perf_counter() - start, len(train_idx), len(heldout_idx),
+        config.grad_batches * config.batch_size, notes,
+    )  # fmt: skip
+
+
+def _train_step(
+    generator: nn.Module,
+    disc: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_real: torch.Tensor,
+    latent_shape: Sequence[int],
+    config: ProbeConfig,
+    rng: torch.Generator,
+) -> None:
+    """One D step on a real batch and a batch of fresh fakes (BCE with logits)."""
+    n = config.batch_size
+    real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
+    z = torch.randn(n, *latent_shape, generator=rng).to(train_real.device)
+    with torch.no_grad():
+        fake = generator(z)
+    logits = disc(torch.cat([real, fake]))
+    labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
+    # Sum of the two class means, the same L_D as reported on held-out data.
+    loss = 2 * F.binary_cross_entropy_with_logits(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def _measure(
+    generator: nn.Module,
+    disc: nn.Module,
+    params: list[nn.Parameter],
+    z_batches: list[torch.Tensor],
+    heldout_real: torch.Tensor,
+) -> dict[str, float]:
+    """Held-out figures and generator gradient norms for both costs at the current D."""
+    with torch.no_grad():
+        real_logits = torch.cat([disc(chunk) for chunk in heldout_real.split(_EVAL_CHUNK)])
+    fake_logits, minimax, nonsat = [], [], []
+    for z in z_batches:
+        logits = disc(generator(z))
+        minimax.append(metrics.gradient_norm(metrics.minimax_cost(logits), params, True))
+        nonsat.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
+        fake_logits.append(logits.detach())
+    stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
+    mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
+    single = len(z_batches) == 1  # a spread needs two batches
+    return {
+        "heldout_accuracy": stats.accuracy,
+        "d_loss": stats.d_loss,
+        "d_real": stats.d_real,
+        "d_fake": stats.d_fake,
+        "fake_saturated_share": stats.fake_saturated_share,
+        "js_lower_bound": stats.js_lower_bound,
+        "minimax_grad_mean": float(mm.mean()),
+        "minimax_grad_std": 0.0 if single else float(mm.std()),
+        "nonsat_grad_mean": float(ns.mean()),
+        "nonsat_grad_std": 0.0 if single else float(ns.std()),
+    }
+
+
+def _check_health(
+    generator: nn.Module, z_batches: list[torch.Tensor], heldout_real: torch.Tensor, train: bool
+) -> GeneratorHealth:
+    tensors = [*generator.parameters(), *generator.buffers()]
+    with torch.no_grad():
+        fakes = torch.cat([generator(z) for z in z_batches])
+        difference = None
+        if _mode_matters(generator):
+            generator.train(not train)
+            other = generator(z_batches[0])
+            generator.train(train)
+            eval_out, train_out = (fakes[: len(other)], other) if not train else (other, fakes)
+            difference = metrics.relative_difference(train_out, eval_out[: len(train_out)])
+    nonfinite_share = float((~torch.isfinite(fakes)).double().mean())
+    return GeneratorHealth(
+        nonfinite_parameters=metrics.nonfinite_count(tensors),
+        nonfinite_output_share=nonfinite_share,
+        output_spread=metrics.sample_spread(fakes) if nonfinite_share == 0 else math.nan,
+        real_spread=metrics.sample_spread(heldout_real),
+        train_eval_difference=difference,
+    )
+
+
+def _mode_matters(module: nn.Module) -> bool:
+    kinds = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.InstanceNorm2d)
+    return any(isinstance(m, kinds) for m in module.modules())
+
+
+def _with_nonfinite_step(health: GeneratorHealth, step: int) -> GeneratorHealth:
+    from dataclasses import replace
+
+    return replace(health, nonfinite_measurement_step=step)
+
+
+def _all_finite(series: ProbeSeries) -> bool:
+    last = [values[-1] for values in series.to_dict().values()]
+    return all(math.isfinite(v) for v in last)
+
+
+def _small_data_notes(train: int, heldout: int, config: ProbeConfig) -> list[str]:
+    notes = []
+    if heldout < config.heldout_min:
+        # Binomial standard error of an accuracy near 0.5 on n samples is 0.5 / sqrt(n).
+        notes.append(
+            f"only {heldout} held-out real samples (fewer than {config.heldout_min}): "
+            f"held-out accuracy is uncertain by about +/-{0.5 / math.sqrt(heldout):.2f}"
+        )
+    if train < config.batch_size:
+        notes.append(f"only {train} real samples to train D on, fewer than one batch")
+    return notes
+
+
+@contextmanager
+def _frozen(generator: nn.Module, train_mode: bool) -> Iterator[list[nn.Parameter]]:
+    """Put the generator in the probe's mode; restore everything about it afterwards.
+
+    The generator is never updated: no optimizer sees its parameters, and BatchNorm
+    momentum is set to 0 so that train-mode forward passes leave the running statistics
+    alone (they are also restored from a copy). ``requires_grad`` is switched on for
+    floating-point parameters so that gradient norms can be taken.
+    """
+    was_training = generator.training
+    grad_flags = [(p, p.requires_grad) for p in generator.parameters()]
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    buffers = [(b, b.detach().clone()) for b in generator.buffers()]
+    try:
+        generator.train(train_mode)
+        for m in norms:
+            m.momentum = 0.0
+        params = []
+        for p, _ in grad_flags:
+            if p.is_floating_point():
+                p.requires_grad_(True)
+                params.append(p)
+        yield params
+    finally:
+        generator.train(was_training)
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        for p, flag in grad_flags:
+            p.requires_grad_(flag)
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)

@@ -1,0 +1,146 @@
+"""Rich rendering of a Report for the terminal. Data in, renderables out; no I/O here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from gandoctor.config import Severity, Verdict
+from gandoctor.report import CheckpointReport, Report
+
+VERDICT_STYLE = {
+    Verdict.HEALTHY: "bold green",
+    Verdict.WARNING: "bold yellow",
+    Verdict.FAILING: "bold red",
+    Verdict.BROKEN: "bold magenta",
+}
+SEVERITY_MARK = {
+    Severity.FAIL: ("✗", "red"),
+    Severity.WARN: ("!", "yellow"),
+    Severity.INFO: ("i", "blue"),
+}
+
+
+def _sci(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.2e}"
+
+
+def _fixed(value: float | None, digits: int = 3) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+Row = tuple[str, Callable[[CheckpointReport], str]]
+
+
+def _summary(c: CheckpointReport) -> dict[str, Any]:
+    return c.outcome.summary.to_dict() if c.outcome.summary else {}
+
+
+ROWS: list[Row] = [
+    ("architecture", lambda c: str(c.generator.get("architecture", "?"))),
+    (
+        "latent → output",
+        lambda c: f"{tuple(c.generator['latent_shape'])} → {tuple(c.generator['output_shape'])}",
+    ),
+    ("parameters", lambda c: f"{c.generator.get('parameters', 0):,}"),
+    (
+        "real samples (train / held-out)",
+        lambda c: f"{c.outcome.train_samples} / {c.outcome.heldout_samples}",
+    ),
+    ("D steps run", lambda c: str(_summary(c).get("steps_run", 0))),
+    (
+        "steps to saturation",
+        lambda c: str(_summary(c).get("steps_to_saturation") or "not saturated"),
+    ),
+    ("held-out accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
+    ("mean D(x)", lambda c: _fixed(_summary(c).get("final_d_real"))),
+    ("mean D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
+    ("JS lower bound (nats, max log 2)", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
+    (
+        "minimax ∇ start / peak / end",
+        lambda c: " / ".join(
+            _sci(_summary(c).get(k))
+            for k in ("minimax_grad_start", "minimax_grad_peak", "minimax_grad_end")
+        ),
+    ),
+    ("minimax ∇ decades lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
+    (
+        "-log D ∇ start / end",
+        lambda c: " / ".join(
+            _sci(_summary(c).get(k)) for k in ("nonsat_grad_start", "nonsat_grad_end")
+        ),
+    ),
+    ("-log D ∇ decades gained", lambda c: _fixed(_summary(c).get("nonsat_decades_gained"), 2)),
+    (
+        "-log D ∇ variation (steps / latents)",
+        lambda c: " / ".join(
+            f"{_summary(c).get(k, math.nan):.1%}"
+            if math.isfinite(_summary(c).get(k, math.nan))
+            else "—"
+            for k in ("nonsat_cv_steps", "nonsat_cv_latent")
+        ),
+    ),
+]
+
+
+def figures_table(report: Report) -> Table:
+    """One column per checkpoint, one row per headline figure, the verdict last."""
+    table = Table(title="gandoctor probe", title_justify="left", show_lines=False)
+    table.add_column("figure (held-out, last measurement)", style="bold")
+    for c in report.checkpoints:
+        table.add_column(c.checkpoint, overflow="fold")
+    for label, cell in ROWS:
+        table.add_row(label, *(cell(c) for c in report.checkpoints))
+    table.add_row(
+        "verdict",
+        *(Text(str(c.verdict), style=VERDICT_STYLE[c.verdict]) for c in report.checkpoints),
+        end_section=True,
+    )
+    return table
+
+
+def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
+    lines: list[RenderableType] = []
+    header = Text()
+    if with_name:
+        header.append(f"{c.checkpoint}: ", style="bold")
+    header.append(str(c.verdict), style=VERDICT_STYLE[c.verdict])
+    header.append(f" — {c.outcome.stop_reason} in {c.outcome.seconds:.1f} s")
+    lines.append(header)
+    for f in c.outcome.findings:
+        mark, style = SEVERITY_MARK[f.severity]
+        line = Text(f"  {mark} ", style=style)
+        line.append(f"{f.code}", style=f"bold {style}")
+        line.append(f": {f.message}")
+        lines.append(line)
+        lines.append(Text(f"      → {f.remedy}", style="dim"))
+    if not c.outcome.findings:
+        lines.append(
+            Text("  no findings: D does not separate the generator's samples", style="green")
+        )
+    for note in c.outcome.notes:
+        lines.append(Text(f"  note: {note}", style="dim"))
+    return Group(*lines)
+
+
+def render_report(report: Report) -> RenderableType:
+    many = len(report.checkpoints) > 1
+    parts: list[RenderableType] = [figures_table(report)]
+    parts += [findings_block(c, with_name=many) for c in report.checkpoints]
+    gate = Text(f"gate (--fail-on {report.fail_on}): ")
+    if report.exit_code:
+        failed = ", ".join(sorted({code for _, code in report.gate_failures}))
+        gate.append(f"fails on {failed} (exit 1)", style="bold red")
+    else:
+        gate.append("passes (exit 0)", style="bold green")
+    parts.append(gate)
+    return Group(*parts)

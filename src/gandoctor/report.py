@@ -1,0 +1,122 @@
+"""The report: what a probe found, as data and as JSON. Rendering lives in render.py."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from gandoctor.config import ProbeConfig, Verdict
+from gandoctor.probe import ProbeOutcome
+from gandoctor.verdict import FailOn, worst
+
+SCHEMA = "gandoctor.report/1"
+
+
+@dataclass(frozen=True)
+class CheckpointReport:
+    """One checkpoint: the generator's facts, the data it was probed on, the outcome."""
+
+    checkpoint: str
+    generator: dict[str, Any]
+    data: dict[str, Any]
+    outcome: ProbeOutcome
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.outcome
+        return {
+            "checkpoint": self.checkpoint,
+            "verdict": str(o.verdict),
+            "generator": self.generator,
+            "data": self.data,
+            "probe": {
+                "steps_run": o.summary.steps_run if o.summary else 0,
+                "stopped_early": o.stopped_early,
+                "stop_reason": o.stop_reason,
+                "seconds": o.seconds,
+                "train_samples": o.train_samples,
+                "heldout_samples": o.heldout_samples,
+                "heldout_latents": o.heldout_latents,
+            },
+            "health": o.health.to_dict(),
+            "summary": o.summary.to_dict() if o.summary else None,
+            "series": o.series.to_dict(),
+            "findings": [f.to_dict() for f in o.findings],
+            "notes": list(o.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """All checkpoints of one ``gandoctor probe`` run, and the gate's decision."""
+
+    checkpoints: list[CheckpointReport]
+    settings: ProbeConfig
+    fail_on: FailOn
+    version: str
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst(c.verdict for c in self.checkpoints)
+
+    @property
+    def gate_failures(self) -> list[tuple[str, str]]:
+        """(checkpoint, finding code) for every finding named by ``fail_on``."""
+        return [
+            (c.checkpoint, str(f.code))
+            for c in self.checkpoints
+            for f in c.outcome.findings
+            if self.fail_on.matches(f)
+        ]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the gate passes, 1 when a finding named by ``fail_on`` was found."""
+        return 1 if self.gate_failures else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "version": self.version,
+            "verdict": str(self.verdict),
+            "exit_code": self.exit_code,
+            "fail_on": str(self.fail_on),
+            "settings": asdict(self.settings),
+            "checkpoints": [c.to_dict() for c in self.checkpoints],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        # Strict JSON: NaN and infinities (a broken generator's figures) become null.
+        return json.dumps(_finite(self.to_dict()), indent=indent, allow_nan=False)
+
+
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so a failed run leaves no
+    half-written report behind."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
