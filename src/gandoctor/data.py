@@ -32,16 +32,11 @@ _COMMON_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", 
 _NPZ_KEYS = ("images", "x", "data", "arr_0")
 _WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
-# What Pillow raises for a file it cannot decode. DecompressionBombError is not an OSError;
-# Pillow's guard stays on and such files count as unreadable.
-_DECODE_ERRORS = (
-    OSError,
-    ValueError,
-    SyntaxError,
-    EOFError,
-    struct.error,
-    Image.DecompressionBombError,
-)
+# What Pillow's plugins raise for a file they cannot decode (broken headers give the odd
+# IndexError or KeyError). DecompressionBombError is not an OSError: Pillow's guard stays on
+# and such files count as unreadable.
+_BROKEN_FILE = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, struct.error)
+_DECODE_ERRORS = (*_BROKEN_FILE, Image.DecompressionBombError)
 _ARRAY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
 # Array rows are converted in chunks of about 64 MB of float32, so memory follows the result.
 _CHUNK_ELEMENTS = 1 << 24
@@ -255,10 +250,15 @@ def _load_folder(
     on_warning: Callable[[str], None] | None,
 ) -> RealData:
     if len(shape) != 3:
-        raise DataError(f"{root} holds images, the generator makes vectors: save an (N, D) .npy")
+        size = shape[0]
+        raise DataError(
+            f"{root} holds images, the generator makes {size}-vectors: save (N, {size}) .npy"
+        )
     channels, height, width = shape
     if channels not in (1, 3):
-        raise DataError(f"{root}: images give 1 or 3 channels, not {channels}; save an .npy")
+        raise DataError(
+            f"{root}: images give 1 or 3 channels, not {channels}; save an (N, C, H, W) .npy"
+        )
     files = _list_images(root)
     if not files:
         known = _image_extensions()

@@ -1,0 +1,118 @@
+"""``--arch``: the user names the generator class, as ``package.module:Class`` or
+``path/to/file.py:Class``.
+
+This is the one place gandoctor imports user code, and only because the user asked for it on
+the command line. Every way the option can be wrong becomes one :class:`ConfigError` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from torch import nn
+
+from gandoctor.errors import ConfigError
+from gandoctor.loading.common import describe_exception
+
+_FORM = (
+    "--arch must look like package.module:Class or path/to/file.py:Class "
+    "(registered architectures such as dcgan are recognised without --arch)"
+)
+
+
+def is_file_reference(location: str) -> bool:
+    """A path rather than a dotted module name: it has a separator or ends in ``.py``."""
+    return "/" in location or os.sep in location or location.endswith(".py")
+
+
+def split_arch(arch: str) -> tuple[str, str]:
+    """``"pkg.mod:Gen"`` -> ``("pkg.mod", "Gen")``; the last colon splits (Windows drives)."""
+    location, colon, attribute = arch.rpartition(":")
+    if not colon or not location.strip() or not attribute.strip():
+        raise ConfigError(f"{_FORM}, got {arch!r}")
+    return location.strip(), attribute.strip()
+
+
+def import_arch_class(arch: str) -> type[nn.Module]:
+    """The ``nn.Module`` subclass that ``arch`` names."""
+    location, attribute = split_arch(arch)
+    module = _import_file(location) if is_file_reference(location) else _import_dotted(location)
+    target: Any = module
+    for part in attribute.split("."):  # "Outer.Inner" reaches nested classes
+        if not hasattr(target, part):
+            raise ConfigError(f"--arch {arch}: {location} has no attribute {attribute!r}")
+        target = getattr(target, part)
+    if not (isinstance(target, type) and issubclass(target, nn.Module)):
+        kind = type(target).__name__
+        raise ConfigError(f"--arch {arch}: {attribute} is a {kind}, not a torch.nn.Module subclass")
+    return target
+
+
+def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
+    """Import ``arch`` and construct it with ``kwargs`` (the ``--arch-kwargs``)."""
+    cls = import_arch_class(arch)
+    try:
+        return cls(**kwargs)
+    except Exception as exc:
+        # The constructor is user code: a TypeError usually means the kwargs do not match its
+        # signature, anything else is the class rejecting their values. Either way the user
+        # fixes the option, so it is reported as one line rather than a traceback.
+        raise ConfigError(
+            f"--arch {arch}: constructing {cls.__name__} with --arch-kwargs {dict(kwargs)!r} "
+            f"failed: {describe_exception(exc)}"
+        ) from exc
+
+
+def _import_dotted(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and (name == exc.name or name.startswith(f"{exc.name}.")):
+            raise ConfigError(
+                f"--arch: cannot import module {name!r} (not found on the Python path; "
+                "use path/to/file.py:Class for a file)"
+            ) from exc
+        raise ConfigError(
+            f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
+        ) from exc
+    except Exception as exc:
+        raise ConfigError(
+            f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
+        ) from exc
+
+
+def _import_file(location: str) -> ModuleType:
+    path = Path(location).expanduser()
+    if not path.is_file():
+        problem = "is a directory" if path.is_dir() else "not found"
+        raise ConfigError(f"--arch: file {location} {problem}")
+    resolved = path.resolve()
+    # A name unique per file, so two different model.py files do not replace each other, and
+    # registered in sys.modules while it runs because dataclasses and pickle look there.
+    digest = hashlib.sha1(str(resolved).encode(), usedforsecurity=False).hexdigest()[:12]
+    name = f"gandoctor_arch_{_identifier(resolved.stem)}_{digest}"
+    spec = importlib.util.spec_from_file_location(name, resolved)
+    if spec is None or spec.loader is None:
+        raise ConfigError(f"--arch: cannot import {location} as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ConfigError(
+            f"--arch: importing {location} failed: {describe_exception(exc)}"
+        ) from exc
+    return module
+
+
+def _identifier(text: str) -> str:
+    return "".join(char if char.isalnum() else "_" for char in text)

@@ -1,0 +1,247 @@
+"""``load_generator``: from a checkpoint path to a frozen-ready generator and its facts."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from gandoctor.config import LoadOptions
+from gandoctor.errors import CheckpointError, ConfigError
+from gandoctor.loading.common import (
+    check_latent_shape,
+    check_output_range,
+    describe_exception,
+    format_keys,
+)
+from gandoctor.loading.custom_arch import build_arch
+from gandoctor.loading.dcgan import (
+    LOOKS_LIKE,
+    OTHER_ARCH_HINT,
+    looks_like_dcgan,
+    recognise_dcgan,
+)
+from gandoctor.loading.inspection import (
+    infer_latent_shape,
+    probe_output,
+    range_from_final_layer,
+    range_from_values,
+)
+from gandoctor.loading.registry import ARCH_KEY, REGISTRY, MetadataFacts, build_registered
+from gandoctor.loading.registry import read_metadata_facts as _read_facts
+from gandoctor.loading.safetensors_file import FORMAT, Checkpoint, read_safetensors
+from gandoctor.loading.state import load_state_strict
+
+_DEFAULT_OPTIONS = LoadOptions()
+"""Shared default: LoadOptions is frozen, so one instance serves every call."""
+
+_ARCH_HINT = "pass --arch module:Class --arch-kwargs '{...}'"
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    """What was detected about a checkpoint; ``gandoctor inspect`` prints this."""
+
+    checkpoint: str
+    """The path as given."""
+    format: str
+    architecture: str
+    """A registry name (``"dcgan"``) or the ``--arch`` string."""
+    arch_source: str
+    """``"--arch"``, ``"metadata"`` or ``"recognised"``."""
+    arch_kwargs: dict[str, Any]
+    """The constructor kwargs actually used."""
+    latent_shape: tuple[int, ...]
+    """One latent vector, without the batch axis."""
+    latent_source: str
+    """``"option"``, ``"architecture"``, ``"attribute"`` or ``"first layer"``."""
+    output_shape: tuple[int, ...]
+    """One generated sample, without the batch axis."""
+    output_range: tuple[float, float]
+    range_source: str
+    """``"option"``, ``"architecture"``, ``"observed"`` or ``"default"``."""
+    parameters: int
+    """Number of parameter elements (tied parameters counted once)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The facts as JSON-ready values: tuples become lists."""
+        return {key: _jsonable(value) for key, value in asdict(self).items()}
+
+
+@dataclass
+class LoadedGenerator:
+    """A generator module ready to probe, with what was detected about it."""
+
+    module: nn.Module
+    """On the requested device, float32, eval mode; parameters keep ``requires_grad``."""
+    info: GeneratorInfo
+
+
+@dataclass(frozen=True)
+class _Built:
+    """An architecture chosen and constructed, before the weights are loaded."""
+
+    module: nn.Module
+    architecture: str
+    source: str
+    kwargs: dict[str, Any]
+    latent_shape: tuple[int, ...] | None
+    output_range: tuple[float, float] | None
+    mismatch_context: str
+    mismatch_hint: str
+
+
+def load_generator(
+    path: str | os.PathLike[str], options: LoadOptions = _DEFAULT_OPTIONS
+) -> LoadedGenerator:
+    """Load the generator stored at ``path``.
+
+    The architecture comes from ``options.arch``, else from the file's ``gandoctor.*``
+    metadata, else from recognising a known layout (the PyTorch DCGAN example). The weights
+    must fit it exactly. One forward pass on fixed latents then reveals the output shape and,
+    unless declared, the output range. NaN or Inf weights load fine: they are a finding of
+    the probe, not an unreadable file. Problems raise :class:`CheckpointError` (the file) or
+    :class:`ConfigError` (the options), each with a one-line message.
+    """
+    device = _check_device(options.device)
+    if options.arch_kwargs and not options.arch:
+        # Silently ignoring them would probe a different generator than the user described.
+        raise ConfigError(
+            "--arch-kwargs needs --arch: without it the architecture and its kwargs come from "
+            "the checkpoint"
+        )
+    option_latent = (
+        None
+        if options.latent_shape is None
+        else check_latent_shape(options.latent_shape, "--latent-shape", ConfigError)
+    )
+    option_range = (
+        None
+        if options.output_range is None
+        else check_output_range(options.output_range, "--output-range", ConfigError)
+    )
+    checkpoint = read_safetensors(path)
+    facts = _read_facts(checkpoint.path, checkpoint.metadata)
+    built = _build(checkpoint, facts, options)
+    module = built.module.float()
+    load_state_strict(
+        module,
+        checkpoint.tensors,
+        path=checkpoint.path,
+        context=built.mismatch_context,
+        hint=built.mismatch_hint,
+    )
+    try:
+        module = module.to(device)
+    except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
+        raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
+    module.eval()
+
+    if option_latent is not None:
+        latent_shape, latent_source = option_latent, "option"
+    elif built.latent_shape is not None:
+        latent_shape, latent_source = built.latent_shape, "architecture"
+    else:
+        latent_shape, latent_source = infer_latent_shape(checkpoint.path, module)
+    guessed = latent_source in ("attribute", "first layer")
+    output = probe_output(
+        checkpoint.path,
+        module,
+        latent_shape,
+        str(device),
+        hint="if the latent shape is wrong, pass --latent-shape" if guessed else "",
+    )
+
+    final_layer_range = range_from_final_layer(module)
+    if option_range is not None:
+        output_range, range_source = option_range, "option"
+    elif built.output_range is not None:
+        output_range, range_source = built.output_range, "architecture"
+    elif final_layer_range is not None:
+        output_range, range_source = final_layer_range, "architecture"
+    else:
+        output_range, range_source = range_from_values(output)
+
+    info = GeneratorInfo(
+        checkpoint=checkpoint.path,
+        format=FORMAT,
+        architecture=built.architecture,
+        arch_source=built.source,
+        arch_kwargs=built.kwargs,
+        latent_shape=latent_shape,
+        latent_source=latent_source,
+        output_shape=tuple(int(size) for size in output.shape[1:]),
+        output_range=output_range,
+        range_source=range_source,
+        parameters=sum(parameter.numel() for parameter in module.parameters()),
+    )
+    return LoadedGenerator(module=module, info=info)
+
+
+def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -> _Built:
+    """Choose the architecture (``--arch``, then metadata, then recognition) and build it."""
+    path = checkpoint.path
+    if options.arch:
+        # The file's declared shape and range still describe it when the user named the same
+        # class the file names (the flow the metadata refusal suggests) or the file names none.
+        same = facts.arch in (None, options.arch)
+        kwargs = {**facts.arch_kwargs, **options.arch_kwargs} if same else dict(options.arch_kwargs)
+        return _Built(
+            module=build_arch(options.arch, kwargs),
+            architecture=options.arch,
+            source="--arch",
+            kwargs=kwargs,
+            latent_shape=facts.latent_shape if same else None,
+            output_range=facts.output_range if same else None,
+            mismatch_context=f"does not fit --arch {options.arch}",
+            mismatch_hint="",
+        )
+    if facts.arch:
+        module, spec = build_registered(path, facts.arch, facts.arch_kwargs)
+        return _Built(
+            module=module,
+            architecture=spec.name,
+            source="metadata",
+            kwargs=dict(facts.arch_kwargs),
+            latent_shape=facts.latent_shape or spec.latent_shape(module),
+            output_range=facts.output_range or spec.output_range,
+            mismatch_context=f"does not fit architecture {spec.name} named in its metadata",
+            mismatch_hint="",
+        )
+    if looks_like_dcgan(set(checkpoint.tensors)):
+        kwargs = recognise_dcgan(path, checkpoint.tensors)
+        spec = REGISTRY["dcgan"]
+        module = spec.build(**kwargs)
+        return _Built(
+            module=module,
+            architecture=spec.name,
+            source="recognised",
+            kwargs=kwargs,
+            latent_shape=facts.latent_shape or spec.latent_shape(module),
+            output_range=facts.output_range or spec.output_range,
+            mismatch_context=f"{LOOKS_LIKE} but does not fit it",
+            mismatch_hint=OTHER_ARCH_HINT,
+        )
+    keys = format_keys(checkpoint.tensors, limit=5) if checkpoint.tensors else "none"
+    raise CheckpointError(
+        f"{path}: cannot tell the generator's architecture (no --arch, no {ARCH_KEY} metadata, "
+        f"and the keys match no known layout; keys: {keys}); {_ARCH_HINT}"
+    )
+
+
+def _check_device(device: str) -> torch.device:
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown device {device!r}: {describe_exception(exc)}") from exc
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple | list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    return value
