@@ -13,7 +13,6 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 
 from gandoctor import __version__
@@ -212,13 +211,39 @@ def main() -> None:
     """Console entry point: usage errors become one line on stderr and exit code 2."""
     try:
         code = app(standalone_mode=False)
-    except click.UsageError as error:
-        typer.echo(f"gandoctor: error: {error.format_message()}", err=True)
-        sys.exit(EXIT_USAGE)
-    except (click.Abort, KeyboardInterrupt):
+    except _CLI_ERRORS as error:
+        message = error.format_message()  # type: ignore[attr-defined]
+        if type(error).__name__ == "NoArgsIsHelpError":
+            typer.echo(message, err=True)  # the message is the help text
+        else:
+            typer.echo(f"gandoctor: error: {_one_line(message)}", err=True)
+        sys.exit(getattr(error, "exit_code", EXIT_USAGE))
+    except (typer.Abort, KeyboardInterrupt):
         typer.echo("gandoctor: interrupted; no report was written", err=True)
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _cli_error_types() -> tuple[type[Exception], ...]:
+    """Usage errors of the command-line parser: typer >= 0.22 vendors click and raises
+    ``typer.TyperException`` subclasses; older typer raises ``click.ClickException``."""
+    found: list[type[Exception]] = []
+    if hasattr(typer, "TyperException"):
+        found.append(typer.TyperException)
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:
+        pass
+    return tuple(found)
+
+
+_CLI_ERRORS = _cli_error_types()
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
 
 
 @contextmanager

@@ -1,0 +1,77 @@
+"""What the real-data loaders share: the result type, target checks and pixel geometry."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from gandoctor.errors import ConfigError, DataError
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: comparing tensors with == has no single truth
+class RealData:
+    """Real samples, float32 (N, C, H, W) or (N, D) in the generator's range, and their origin.
+
+    ``kind`` is "image folder", "npy", "npz" or "tensor"; ``found`` counts candidate files or
+    array rows, ``used`` the samples loaded (after the cap, minus unreadable files) and
+    ``skipped`` the files that could not be decoded.
+    """
+
+    samples: torch.Tensor
+    source: str
+    kind: str
+    found: int
+    used: int
+    skipped: int
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready summary for the report."""
+        names = ("source", "kind", "found", "used", "skipped")
+        return {**{name: getattr(self, name) for name in names}, "shape": list(self.samples.shape)}
+
+
+def check_target(
+    sample_shape: Sequence[int], value_range: tuple[float, float]
+) -> tuple[tuple[int, ...], tuple[float, float]]:
+    shape = tuple(int(size) for size in sample_shape)
+    if len(shape) not in (1, 3) or min(shape) < 1:
+        raise DataError(f"real data fits images (C, H, W) or vectors (D,), not samples {shape}")
+    low, high = float(value_range[0]), float(value_range[1])
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ConfigError(f"value range must be finite with low < high, got {value_range}")
+    return shape, (low, high)
+
+
+def scale_(values: torch.Tensor, source: tuple[float, float], target: tuple[float, float]) -> None:
+    """Map ``source`` linearly onto ``target`` in place; the ends land exactly on the ends."""
+    values.sub_(source[0]).div_(source[1] - source[0]).mul_(target[1] - target[0])
+    values.add_(target[0])
+
+
+def choose(count: int, cap: int, seed: int) -> np.ndarray:
+    """Indices of the samples to load: all of them, or ``cap`` drawn with the seed, sorted.
+
+    Drawn before anything is decoded, so time and memory follow the cap, not the data size.
+    """
+    if count <= cap:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, size=cap, replace=False))
+
+
+def crop_box(rows: int, cols: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """Top, left, rows and columns of the centred crop with the target's aspect ratio (a
+    square for square outputs), so that resizing to height x width does not distort."""
+    if cols * height > rows * width:
+        keep = max(1, round(rows * width / height))
+        return 0, (cols - keep) // 2, rows, keep
+    keep = max(1, round(cols * height / width))
+    return (rows - keep) // 2, 0, keep, cols
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__

@@ -1,0 +1,170 @@
+"""Summaries and findings from synthetic series: pure Python, known answers."""
+
+import math
+
+import pytest
+
+from gandoctor.config import FindingCode, Severity, Thresholds, Verdict
+from gandoctor.errors import ConfigError
+from gandoctor.summary import GeneratorHealth, ProbeSeries, summarize
+from gandoctor.verdict import find, is_settled, overall, parse_fail_on, worst
+
+T = Thresholds()
+
+
+def healthy_health(**changes):
+    values = dict(
+        nonfinite_parameters=0,
+        nonfinite_output_share=0.0,
+        output_spread=0.3,
+        real_spread=0.4,
+        train_eval_difference=None,
+    )
+    values.update(changes)
+    return GeneratorHealth(**values)
+
+
+def series(steps, acc, fake, mm, ns):
+    s = ProbeSeries()
+    for i, step in enumerate(steps):
+        s.append(
+            step=step,
+            heldout_accuracy=acc[i],
+            d_loss=1.0,
+            d_real=0.5,
+            d_fake=fake[i],
+            fake_saturated_share=0.0,
+            js_lower_bound=0.1,
+            minimax_grad_mean=mm[i],
+            minimax_grad_std=0.0,
+            nonsat_grad_mean=ns[i],
+            nonsat_grad_std=ns[i] * 0.01,
+        )
+    return s
+
+
+STEPS = [0, 10, 50, 100, 200, 300, 400, 500]
+
+
+def saturated_series():
+    """Like an untrained generator: D saturates at step 50, mm gradient loses 3 decades."""
+    acc = [0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    fake = [0.5, 0.3, 0.005, 0.001, 5e-4, 3e-4, 2e-4, 1e-4]
+    mm = [1e-3, 1e-2, 1e-1, 1e-2, 1e-3, 5e-4, 2e-4, 1e-4]
+    ns = [1e-3, 1e-2, 2e-1, 5e-1, 1.0, 1.1, 1.2, 1.3]
+    return series(STEPS, acc, fake, mm, ns)
+
+
+def test_summary_of_a_saturating_probe():
+    s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
+    assert s.steps_run == 500
+    assert s.steps_to_saturation == 50
+    assert s.minimax_grad_peak_step == 50
+    assert s.minimax_decades_lost == pytest.approx(3.0)
+    assert s.nonsat_decades_gained == pytest.approx(math.log10(1300))
+    assert s.nonsat_cv_latent == pytest.approx(0.01)
+
+
+def test_saturation_must_hold_until_the_end():
+    acc = [0.5, 1.0, 1.0, 0.8, 1.0, 1.0, 1.0, 1.0]
+    fake = [0.5, 0.001, 0.001, 0.2, 0.001, 0.001, 0.001, 0.001]
+    flat = [1.0] * 8
+    s = summarize(series(STEPS, acc, fake, flat, flat), 0.99, 0.01)
+    assert s.steps_to_saturation == 200  # the relapse at step 100 resets it
+    acc[-1] = 0.9
+    assert summarize(series(STEPS, acc, fake, flat, flat), 0.99, 0.01).steps_to_saturation is None
+
+
+def test_detrended_variation_ignores_steady_growth_and_sees_jumps():
+    steps = list(range(0, 1001, 100))
+    steady = [10 ** (i / 4) for i in range(11)]
+    jumpy = [1.0] * 5 + [1.0, 3.0, 0.5, 4.0, 0.7, 2.0]
+    flat = [1.0] * 11
+    s_steady = summarize(series(steps, flat, flat, flat, steady), 0.99, 0.01)
+    s_jumpy = summarize(series(steps, flat, flat, flat, jumpy), 0.99, 0.01)
+    assert s_steady.nonsat_cv_steps < 0.01
+    assert s_jumpy.nonsat_cv_steps > 0.5
+
+
+def test_findings_of_a_saturating_probe():
+    s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
+    findings = find(s, healthy_health(), T)
+    by_code = {f.code: f for f in findings}
+    assert by_code[FindingCode.SATURATION].severity == Severity.FAIL
+    assert by_code[FindingCode.VANISHING].severity == Severity.FAIL
+    assert "3.0 decades" in by_code[FindingCode.VANISHING].message
+    assert overall(findings) == Verdict.FAILING
+    assert all(f.remedy for f in findings)
+
+
+def test_a_flat_probe_has_no_findings():
+    flat = [1.0] * 8
+    s = summarize(series(STEPS, [0.5] * 8, [0.5] * 8, flat, flat), 0.99, 0.01)
+    assert find(s, healthy_health(), T) == []
+    assert overall([]) == Verdict.HEALTHY
+
+
+def test_thresholds_move_the_verdict():
+    s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
+    strict = Thresholds(vanishing_fail_decades=4.0, vanishing_warn_decades=2.5)
+    vanishing = [f for f in find(s, healthy_health(), strict) if f.code == FindingCode.VANISHING]
+    assert [f.severity for f in vanishing] == [Severity.WARN]
+
+
+@pytest.mark.parametrize(
+    ("health", "words"),
+    [
+        (healthy_health(nonfinite_parameters=3), "3 NaN/Inf values"),
+        (healthy_health(nonfinite_output_share=0.25), "25.0% of generated values"),
+        (healthy_health(output_spread=0.0), "ignores z"),
+        (healthy_health(nonfinite_measurement_step=40), "step 40"),
+    ],
+)
+def test_broken_generators(health, words):
+    findings = find(None, health, T)
+    assert [f.code for f in findings] == [FindingCode.BROKEN]
+    assert words in findings[0].message
+    assert overall(findings) == Verdict.BROKEN
+
+
+def test_no_gradient_is_broken():
+    zero = [0.0] * 8
+    s = summarize(series(STEPS, [0.5] * 8, [0.5] * 8, zero, zero), 0.99, 0.01)
+    assert [f.code for f in find(s, healthy_health(), T)] == [FindingCode.BROKEN]
+
+
+def test_mode_mismatch_is_information_only():
+    findings = find(None, healthy_health(train_eval_difference=2.0), T)
+    assert [(f.code, f.severity) for f in findings] == [(FindingCode.MODE_MISMATCH, Severity.INFO)]
+    assert overall(findings) == Verdict.HEALTHY
+
+
+def test_settled_only_when_all_signs_hold():
+    s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
+    findings = find(s, healthy_health(), T)
+    assert is_settled(s, findings, settle_steps=50)
+    assert not is_settled(s, findings, settle_steps=1000)  # saturated for only 450 steps
+    without_exploding = [f for f in findings if f.code != FindingCode.EXPLODING]
+    assert not is_settled(s, without_exploding, settle_steps=50)
+
+
+def test_fail_on_parsing_and_matching():
+    s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
+    findings = find(s, healthy_health(train_eval_difference=2.0), T)
+    info = next(f for f in findings if f.severity == Severity.INFO)
+    fail = next(f for f in findings if f.code == FindingCode.SATURATION)
+    assert parse_fail_on("fail").matches(fail) and not parse_fail_on("fail").matches(info)
+    assert parse_fail_on("info").matches(info)
+    assert not parse_fail_on("none").matches(fail)
+    only_vanishing = parse_fail_on("vanishing")
+    assert not only_vanishing.matches(fail)
+    assert str(parse_fail_on("saturation, warn")) == "saturation,warn"
+    with pytest.raises(ConfigError, match="unknown entry 'bogus'"):
+        parse_fail_on("bogus")
+    with pytest.raises(ConfigError, match="empty"):
+        parse_fail_on(" , ")
+
+
+def test_worst_verdict():
+    assert worst([Verdict.HEALTHY, Verdict.BROKEN, Verdict.FAILING]) == Verdict.BROKEN
+    assert worst([]) == Verdict.HEALTHY
