@@ -45,7 +45,9 @@ def test_costs_match_their_definitions():
     logits = torch.tensor([-3.0, 0.0, 2.5])
     d = torch.sigmoid(logits)
     assert metrics.minimax_cost(logits) == pytest.approx(float(torch.log(1 - d).mean()), rel=1e-6)
-    assert metrics.nonsaturating_cost(logits) == pytest.approx(float(-torch.log(d).mean()), rel=1e-6)
+    assert metrics.nonsaturating_cost(logits) == pytest.approx(
+        float(-torch.log(d).mean()), rel=1e-6
+    )
 
 
 def test_gradient_norm_is_the_global_l2_norm():
@@ -74,7 +76,9 @@ def test_sample_spread_and_relative_difference():
     assert metrics.sample_spread(torch.ones(8, 3, 4, 4)) == 0.0
     x = torch.tensor([[0.0], [2.0]])
     assert metrics.sample_spread(x) == pytest.approx(math.sqrt(2))
-    assert metrics.relative_difference(torch.tensor([3.0, 4.0]), torch.tensor([0.0, 0.0])) == math.inf
+    assert (
+        metrics.relative_difference(torch.tensor([3.0, 4.0]), torch.tensor([0.0, 0.0])) == math.inf
+    )
     assert metrics.relative_difference(torch.tensor([1.0, 1.0]), torch.tensor([1.0, 0.0])) == 1.0
 
 

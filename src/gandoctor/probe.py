@@ -219,19 +219,25 @@ def _measure(
 def _check_health(
     generator: nn.Module, z_batches: list[torch.Tensor], heldout_real: torch.Tensor, train: bool
 ) -> GeneratorHealth:
-    tensors = [*generator.parameters(), *generator.buffers()]
+    nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
     with torch.no_grad():
         fakes = torch.cat([generator(z) for z in z_batches])
         difference = None
         if _mode_matters(generator):
+            # The same first latent batch through the other mode. BatchNorm momentum is 0
+            # under _frozen, but 0 * NaN batch statistics still write NaN: keep a copy.
+            saved = [(b, b.clone()) for b in generator.buffers()]
+            this_mode = fakes[: len(z_batches[0])]
             generator.train(not train)
-            other = generator(z_batches[0])
+            other_mode = generator(z_batches[0])
             generator.train(train)
-            eval_out, train_out = (fakes[: len(other)], other) if not train else (other, fakes)
-            difference = metrics.relative_difference(train_out, eval_out[: len(train_out)])
+            for buffer, copy in saved:
+                buffer.copy_(copy)
+            train_out, eval_out = (this_mode, other_mode) if train else (other_mode, this_mode)
+            difference = metrics.relative_difference(train_out, eval_out)
     nonfinite_share = float((~torch.isfinite(fakes)).double().mean())
     return GeneratorHealth(
-        nonfinite_parameters=metrics.nonfinite_count(tensors),
+        nonfinite_parameters=nonfinite_parameters,
         nonfinite_output_share=nonfinite_share,
         output_spread=metrics.sample_spread(fakes) if nonfinite_share == 0 else math.nan,
         real_spread=metrics.sample_spread(heldout_real),

@@ -57,6 +57,7 @@ class Summary:
     nonsat_grad_start: float
     nonsat_grad_end: float
     nonsat_decades_gained: float
+    nonsat_growth_after_peak: float
     nonsat_cv_steps: float
     nonsat_cv_latent: float
 
@@ -74,7 +75,14 @@ def summarize(
       later measurement (None if the last measurement is not saturated).
     - minimax_decades_lost: log10(peak / final) of the minimax gradient norm (Figure 2).
     - nonsat_decades_gained: log10(final / initial) of the -log D gradient norm (Figure 3),
-      initial being the fresh D at step 0.
+      initial being the fresh D at step 0. Informative, not diagnostic: a fresh D starts
+      with tiny weights, so this gradient grows by decades against any generator, a
+      perfect one included, as D's weights grow.
+    - nonsat_growth_after_peak: log10(final / value at the minimax peak step) of the -log D
+      gradient norm: its growth while D grows confident on the fakes. Past the minimax
+      peak D(G(z)) is falling, the minimax gradient shrinks with it, and the -log D one
+      keeps growing with D's sharpness (Theorem 2.6); against a generator D cannot
+      separate the minimax gradient peaks at the end and this growth is 0.
     - nonsat_cv_steps: variation of the -log D gradient norm from one measurement to the
       next over the second half of the run, around its log-linear trend (Figure 3's spread).
     - nonsat_cv_latent: mean over measurements of std / mean across the K latent batches.
@@ -103,6 +111,7 @@ def summarize(
         nonsat_grad_start=ns[0],
         nonsat_grad_end=ns[-1],
         nonsat_decades_gained=decades(ns[-1], ns[0]),
+        nonsat_growth_after_peak=decades(ns[-1], ns[peak_index]) if peak_index is not None else 0.0,
         nonsat_cv_steps=_detrended_cv(steps, ns),
         nonsat_cv_latent=_mean_cv(ns, series.nonsat_grad_std),
     )

@@ -239,18 +239,20 @@ def _vanishing(s: Summary, t: Thresholds) -> list[Finding]:
 
 
 def _exploding(s: Summary, t: Thresholds) -> list[Finding]:
-    gained, cv = s.nonsat_decades_gained, s.nonsat_cv_steps
+    gained, cv = s.nonsat_growth_after_peak, s.nonsat_cv_steps
     severity = _level(gained, t.exploding_fail_decades, t.exploding_warn_decades)
     if severity is None and cv >= t.noisy_cv:
         severity = Severity.WARN
     if severity is None:
         return []
     message = (
-        f"the -log D gradient grew {gained:.1f} decades, from {s.nonsat_grad_start:.2e} to "
-        f"{s.nonsat_grad_end:.2e}, with {cv:.0%} variation between measurements"
+        f"the -log D gradient grew {gained:.1f} decades after the minimax peak at step "
+        f"{s.minimax_grad_peak_step}, to {s.nonsat_grad_end:.2e}, with {cv:.0%} variation "
+        "between measurements"
     )
     evidence = {
-        "decades_gained": gained,
+        "growth_after_peak": gained,
+        "decades_gained_from_start": s.nonsat_decades_gained,
         "start": s.nonsat_grad_start,
         "end": s.nonsat_grad_end,
         "cv_steps": cv,
