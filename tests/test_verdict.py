@@ -44,25 +44,40 @@ def series(steps, acc, fake, mm, ns):
 
 
 STEPS = [0, 10, 50, 100, 200, 300, 400, 500]
+DENSE = [0, 10, 25, *range(50, 501, 25)]
 
 
 def saturated_series():
-    """Like an untrained generator: D saturates at step 50, mm gradient loses 3 decades."""
-    acc = [0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
-    fake = [0.5, 0.3, 0.005, 0.001, 5e-4, 3e-4, 2e-4, 1e-4]
-    mm = [1e-3, 1e-2, 1e-1, 1e-2, 1e-3, 5e-4, 2e-4, 1e-4]
-    ns = [1e-3, 1e-2, 2e-1, 5e-1, 1.0, 1.1, 1.2, 1.3]
-    return series(STEPS, acc, fake, mm, ns)
+    """Like an untrained generator: D saturates at step 50; the minimax gradient climbs two
+    decades to its peak at step 50, then loses three by step 500; the -log D gradient
+    keeps growing, 6.5-fold after step 50."""
+    acc = [0.5 if s < 50 else 1.0 for s in DENSE]
+    fake = [0.5 if s < 50 else 0.005 * 50 / s for s in DENSE]
+    mm = [1e-3 * 100 ** (s / 50) if s <= 50 else 0.1 * 10 ** (-3 * (s - 50) / 450) for s in DENSE]
+    ns = [1e-3 * 200 ** (s / 50) if s <= 50 else 0.2 * 6.5 ** ((s - 50) / 450) for s in DENSE]
+    return series(DENSE, acc, fake, mm, ns)
 
 
 def test_summary_of_a_saturating_probe():
     s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
     assert s.steps_run == 500
     assert s.steps_to_saturation == 50
-    assert s.minimax_grad_peak_step == 50
-    assert s.minimax_decades_lost == pytest.approx(3.0)
-    assert s.nonsat_decades_gained == pytest.approx(math.log10(1300))
+    # Peak and end are read off a running median of three measurements, which lags one
+    # measurement (25 steps) behind a monotone curve: the peak is the value at step 75 and
+    # the end the value at step 475, i.e. 3 * 400 / 450 decades apart.
+    assert s.minimax_grad_peak_step == 75
+    assert s.minimax_decades_lost == pytest.approx(3 * 400 / 450)
+    assert s.nonsat_decades_gained == pytest.approx(math.log10(0.2 * 6.5 ** (425 / 450) / 1e-3))
+    # ns rises throughout, so its running median at step 75 is its value at step 50.
+    assert s.nonsat_growth_after_peak == pytest.approx(math.log10(6.5) * 425 / 450)
     assert s.nonsat_cv_latent == pytest.approx(0.01)
+
+
+def test_final_figures_are_medians_of_the_last_three_measurements():
+    acc = [0.5, 0.6, 0.7, 0.9, 0.95, 0.99, 0.5, 0.98]  # one swing at step 400
+    flat = [1.0] * 8
+    s = summarize(series(STEPS, acc, [0.5] * 8, flat, flat), 0.99, 0.01)
+    assert s.final_accuracy == 0.98
 
 
 def test_saturation_must_hold_until_the_end():
@@ -92,7 +107,7 @@ def test_findings_of_a_saturating_probe():
     by_code = {f.code: f for f in findings}
     assert by_code[FindingCode.SATURATION].severity == Severity.FAIL
     assert by_code[FindingCode.VANISHING].severity == Severity.FAIL
-    assert "3.0 decades" in by_code[FindingCode.VANISHING].message
+    assert "2.7 decades" in by_code[FindingCode.VANISHING].message
     assert overall(findings) == Verdict.FAILING
     assert all(f.remedy for f in findings)
 
@@ -106,7 +121,7 @@ def test_a_flat_probe_has_no_findings():
 
 def test_thresholds_move_the_verdict():
     s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
-    strict = Thresholds(vanishing_fail_decades=4.0, vanishing_warn_decades=2.5)
+    strict = Thresholds(vanishing_fail_decades=4.0, vanishing_warn_decades=2.0)
     vanishing = [f for f in find(s, healthy_health(), strict) if f.code == FindingCode.VANISHING]
     assert [f.severity for f in vanishing] == [Severity.WARN]
 

@@ -79,7 +79,13 @@ ROWS: list[Row] = [
             _sci(_summary(c).get(k)) for k in ("nonsat_grad_start", "nonsat_grad_end")
         ),
     ),
-    ("-log D ∇ decades gained", lambda c: _fixed(_summary(c).get("nonsat_decades_gained"), 2)),
+    (
+        "-log D ∇ decades gained (from start / after minimax peak)",
+        lambda c: " / ".join(
+            _fixed(_summary(c).get(k), 2)
+            for k in ("nonsat_decades_gained", "nonsat_growth_after_peak")
+        ),
+    ),
     (
         "-log D ∇ variation (steps / latents)",
         lambda c: " / ".join(

@@ -73,7 +73,9 @@ def summarize(
     - steps_to_saturation: first measured step from which held-out accuracy stays
       >= ``saturation_accuracy`` and mean D(G(z)) stays <= ``saturation_fake_prob`` at every
       later measurement (None if the last measurement is not saturated).
-    - minimax_decades_lost: log10(peak / final) of the minimax gradient norm (Figure 2).
+    - final_*: median of the last three measurements.
+    - minimax_decades_lost: log10(peak / final) of the minimax gradient norm (Figure 2),
+      both read off its running median over three measurements.
     - nonsat_decades_gained: log10(final / initial) of the -log D gradient norm (Figure 3),
       initial being the fresh D at step 0. Informative, not diagnostic: a fresh D starts
       with tiny weights, so this gradient grows by decades against any generator, a
@@ -90,31 +92,53 @@ def summarize(
     if not series.step:
         raise ValueError("cannot summarise an empty series")
     steps = series.step
-    mm, ns = series.minimax_grad_mean, series.nonsat_grad_mean
-    peak_index = _argmax(mm)
+    # D oscillates against a generator it cannot yet separate cleanly, so one measurement
+    # can land on a swing: "final" figures are medians of the last few measurements, and
+    # gradient curves are smoothed the same way before their peak and end are read.
+    mm, ns = _trailing_median(series.minimax_grad_mean), _trailing_median(series.nonsat_grad_mean)
+    peak = _argmax(mm)
     return Summary(
         steps_run=steps[-1],
         measurements=len(steps),
         steps_to_saturation=_steps_to_saturation(series, saturation_accuracy, saturation_fake_prob),
-        final_accuracy=series.heldout_accuracy[-1],
-        final_d_loss=series.d_loss[-1],
-        final_d_real=series.d_real[-1],
-        final_d_fake=series.d_fake[-1],
-        final_fake_saturated_share=series.fake_saturated_share[-1],
-        final_js_lower_bound=series.js_lower_bound[-1],
+        final_accuracy=_final(series.heldout_accuracy),
+        final_d_loss=_final(series.d_loss),
+        final_d_real=_final(series.d_real),
+        final_d_fake=_final(series.d_fake),
+        final_fake_saturated_share=_final(series.fake_saturated_share),
+        final_js_lower_bound=_final(series.js_lower_bound),
         max_js_lower_bound=_nanmax(series.js_lower_bound),
-        minimax_grad_start=mm[0],
-        minimax_grad_peak=mm[peak_index] if peak_index is not None else math.nan,
-        minimax_grad_peak_step=steps[peak_index] if peak_index is not None else 0,
+        minimax_grad_start=series.minimax_grad_mean[0],
+        minimax_grad_peak=mm[peak] if peak is not None else math.nan,
+        minimax_grad_peak_step=steps[peak] if peak is not None else 0,
         minimax_grad_end=mm[-1],
-        minimax_decades_lost=decades(mm[peak_index], mm[-1]) if peak_index is not None else 0.0,
-        nonsat_grad_start=ns[0],
+        minimax_decades_lost=decades(mm[peak], mm[-1]) if peak is not None else 0.0,
+        nonsat_grad_start=series.nonsat_grad_mean[0],
         nonsat_grad_end=ns[-1],
-        nonsat_decades_gained=decades(ns[-1], ns[0]),
-        nonsat_growth_after_peak=decades(ns[-1], ns[peak_index]) if peak_index is not None else 0.0,
-        nonsat_cv_steps=_detrended_cv(steps, ns),
-        nonsat_cv_latent=_mean_cv(ns, series.nonsat_grad_std),
+        nonsat_decades_gained=decades(ns[-1], series.nonsat_grad_mean[0]),
+        nonsat_growth_after_peak=decades(ns[-1], ns[peak]) if peak is not None else 0.0,
+        nonsat_cv_steps=_detrended_cv(steps, series.nonsat_grad_mean),
+        nonsat_cv_latent=_mean_cv(series.nonsat_grad_mean, series.nonsat_grad_std),
     )
+
+
+FINAL_WINDOW = 3
+"""Measurements a "final" figure is the median of (with spacing up to 25 steps, the last
+~50 steps of a run)."""
+
+
+def _final(values: list[float]) -> float:
+    return _median(values[-FINAL_WINDOW:])
+
+
+def _trailing_median(values: list[float]) -> list[float]:
+    return [_median(values[max(0, i - FINAL_WINDOW + 1) : i + 1]) for i in range(len(values))]
+
+
+def _median(values: list[float]) -> float:
+    if any(not math.isfinite(v) for v in values):
+        return math.nan  # a NaN figure must not be hidden by its neighbours
+    return statistics.median(values)
 
 
 def decades(numerator: float, denominator: float) -> float:
@@ -140,7 +164,7 @@ def _steps_to_saturation(series: ProbeSeries, min_accuracy: float, max_fake: flo
 
 def _argmax(values: list[float]) -> int | None:
     finite = [(v, i) for i, v in enumerate(values) if math.isfinite(v)]
-    return max(finite)[1] if finite else None
+    return max(finite, key=lambda pair: pair[0])[1] if finite else None  # first of equals
 
 
 def _nanmax(values: list[float]) -> float:
