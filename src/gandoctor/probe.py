@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +18,7 @@ from gandoctor import metrics
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.errors import DataError
+from gandoctor.generator import check_health, frozen
 from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
 
@@ -97,14 +97,14 @@ def run_probe(
     ]
     notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
 
-    with _frozen(generator, config.train_mode) as params:
+    with frozen(generator, config.train_mode) as params:
         sample = generator(z_batches[0][:1])
         if tuple(sample.shape[1:]) != tuple(real.shape[1:]):
             raise DataError(
                 f"real samples have shape {tuple(real.shape[1:])} but the generator makes "
                 f"{tuple(sample.shape[1:])}"
             )
-        health = _check_health(generator, z_batches, heldout_real, config.train_mode)
+        health = check_health(generator, z_batches, heldout_real, config.train_mode)
         findings = find(None, health, config.thresholds)
         if findings and overall(findings) == Verdict.BROKEN:
             return ProbeOutcome(
@@ -216,43 +216,7 @@ def _measure(
     }
 
 
-def _check_health(
-    generator: nn.Module, z_batches: list[torch.Tensor], heldout_real: torch.Tensor, train: bool
-) -> GeneratorHealth:
-    nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
-    with torch.no_grad():
-        fakes = torch.cat([generator(z) for z in z_batches])
-        difference = None
-        if _mode_matters(generator):
-            # The same first latent batch through the other mode. BatchNorm momentum is 0
-            # under _frozen, but 0 * NaN batch statistics still write NaN: keep a copy.
-            saved = [(b, b.clone()) for b in generator.buffers()]
-            this_mode = fakes[: len(z_batches[0])]
-            generator.train(not train)
-            other_mode = generator(z_batches[0])
-            generator.train(train)
-            for buffer, copy in saved:
-                buffer.copy_(copy)
-            train_out, eval_out = (this_mode, other_mode) if train else (other_mode, this_mode)
-            difference = metrics.relative_difference(train_out, eval_out)
-    nonfinite_share = float((~torch.isfinite(fakes)).double().mean())
-    return GeneratorHealth(
-        nonfinite_parameters=nonfinite_parameters,
-        nonfinite_output_share=nonfinite_share,
-        output_spread=metrics.sample_spread(fakes) if nonfinite_share == 0 else math.nan,
-        real_spread=metrics.sample_spread(heldout_real),
-        train_eval_difference=difference,
-    )
-
-
-def _mode_matters(module: nn.Module) -> bool:
-    kinds = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.InstanceNorm2d)
-    return any(isinstance(m, kinds) for m in module.modules())
-
-
 def _with_nonfinite_step(health: GeneratorHealth, step: int) -> GeneratorHealth:
-    from dataclasses import replace
-
     return replace(health, nonfinite_measurement_step=step)
 
 
@@ -272,38 +236,3 @@ def _small_data_notes(train: int, heldout: int, config: ProbeConfig) -> list[str
     if train < config.batch_size:
         notes.append(f"only {train} real samples to train D on, fewer than one batch")
     return notes
-
-
-@contextmanager
-def _frozen(generator: nn.Module, train_mode: bool) -> Iterator[list[nn.Parameter]]:
-    """Put the generator in the probe's mode; restore everything about it afterwards.
-
-    The generator is never updated: no optimizer sees its parameters, and BatchNorm
-    momentum is set to 0 so that train-mode forward passes leave the running statistics
-    alone (they are also restored from a copy). ``requires_grad`` is switched on for
-    floating-point parameters so that gradient norms can be taken.
-    """
-    was_training = generator.training
-    grad_flags = [(p, p.requires_grad) for p in generator.parameters()]
-    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    momenta = [m.momentum for m in norms]
-    buffers = [(b, b.detach().clone()) for b in generator.buffers()]
-    try:
-        generator.train(train_mode)
-        for m in norms:
-            m.momentum = 0.0
-        params = []
-        for p, _ in grad_flags:
-            if p.is_floating_point():
-                p.requires_grad_(True)
-                params.append(p)
-        yield params
-    finally:
-        generator.train(was_training)
-        for m, momentum in zip(norms, momenta, strict=True):
-            m.momentum = momentum
-        for p, flag in grad_flags:
-            p.requires_grad_(flag)
-        with torch.no_grad():
-            for b, saved in buffers:
-                b.copy_(saved)
