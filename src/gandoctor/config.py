@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from gandoctor.errors import ConfigError
+
 
 class Severity(StrEnum):
     FAIL = "fail"
@@ -99,6 +101,14 @@ class Thresholds:
     """Relative difference between train-mode and eval-mode outputs for the same z above
     which the report notes that the two modes behave differently."""
 
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ConfigError(f"threshold {name} must be a finite number >= 0, got {value}")
+        for name in ("saturation_accuracy", "saturation_fake_prob", "separable_accuracy"):
+            if getattr(self, name) > 1:
+                raise ConfigError(f"threshold {name} is a probability, got {getattr(self, name)}")
+
 
 @dataclass(frozen=True)
 class ProbeConfig:
@@ -133,8 +143,6 @@ class ProbeConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
-        from gandoctor.errors import ConfigError
-
         if self.steps < 1:
             raise ConfigError(f"steps must be at least 1, got {self.steps}")
         if self.batch_size < 2:

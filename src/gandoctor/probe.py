@@ -17,7 +17,7 @@ from torch import nn
 from gandoctor import metrics
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.discriminators import build_probe_discriminator
-from gandoctor.errors import DataError
+from gandoctor.errors import ConfigError, DataError
 from gandoctor.generator import check_health, frozen
 from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
@@ -95,6 +95,11 @@ def run_probe(
         torch.randn(config.batch_size, *latent_shape, generator=rng).to(device)
         for _ in range(config.grad_batches)
     ]
+    if config.batch_size > len(train_idx):
+        raise ConfigError(
+            f"batch size {config.batch_size} exceeds the {len(train_idx)} real samples D "
+            "trains on; use a smaller --batch-size"
+        )
     notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
 
     with frozen(generator, config.train_mode) as params:
@@ -233,6 +238,4 @@ def _small_data_notes(train: int, heldout: int, config: ProbeConfig) -> list[str
             f"only {heldout} held-out real samples (fewer than {config.heldout_min}): "
             f"held-out accuracy is uncertain by about +/-{0.5 / math.sqrt(heldout):.2f}"
         )
-    if train < config.batch_size:
-        notes.append(f"only {train} real samples to train D on, fewer than one batch")
     return notes

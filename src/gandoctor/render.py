@@ -38,6 +38,10 @@ def _fixed(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def _steps_or(value: int | None, missing: str) -> str:
+    return missing if value is None else str(value)
+
+
 Row = tuple[str, Callable[[CheckpointReport], str]]
 
 
@@ -59,7 +63,7 @@ ROWS: list[Row] = [
     ("D steps run", lambda c: str(_summary(c).get("steps_run", 0))),
     (
         "steps to saturation",
-        lambda c: str(_summary(c).get("steps_to_saturation") or "not saturated"),
+        lambda c: _steps_or(_summary(c).get("steps_to_saturation"), "not saturated"),
     ),
     ("held-out accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
     ("mean D(x)", lambda c: _fixed(_summary(c).get("final_d_real"))),

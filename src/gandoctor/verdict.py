@@ -47,8 +47,13 @@ def find(summary: Summary | None, health: GeneratorHealth, t: Thresholds) -> lis
     findings = _broken(summary, health, t)
     if summary is not None and not findings:
         findings += _saturation(summary, t) + _vanishing(summary, t) + _exploding(summary, t)
-    if health.train_eval_difference is not None and (
-        health.train_eval_difference > t.mode_mismatch_ratio
+    difference = health.train_eval_difference
+    broken = any(f.code == FindingCode.BROKEN for f in findings)
+    if (
+        not broken
+        and difference is not None
+        and math.isfinite(difference)
+        and (difference > t.mode_mismatch_ratio)
     ):
         findings.append(
             Finding(
