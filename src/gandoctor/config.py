@@ -74,24 +74,26 @@ class Thresholds:
     separable_accuracy: float = 0.9
     """Final held-out accuracy that earns a saturation warning even without saturation: D
     already tells nine in ten samples apart. Measured (README): the example generator
-    trained 25 epochs reaches 0.99 in 500 steps without saturating; a generator matched to
-    its data stays at 0.50 +/- 0.03."""
+    trained 25 epochs ends 500 steps at 0.98 without saturating; a generator matched to
+    its data stays at 0.48-0.52."""
     vanishing_fail_decades: float = 2.0
     """Minimax gradient lost this many decades (log10 peak/final): a 100-fold weaker signal.
-    Measured in 500 steps: untrained DCGANs lose 2.7-2.9 decades, one trained 10 epochs 1.5,
-    25 epochs 0.6, a generator matched to its data 0."""
+    Measured on the example (README): untrained DCGANs reach 2 decades within 270-420 steps,
+    one trained 10 epochs loses 1.4 in 500 steps, 25 epochs 0.1, a generator matched to its
+    data 0."""
     vanishing_warn_decades: float = 1.0
-    """A 10-fold weaker signal: the 10-epoch generator's 1.5 decades land here."""
+    """A 10-fold weaker signal: the 10-epoch generator's 1.4 decades land here."""
     exploding_fail_decades: float = 0.5
     """The -log D gradient grew this many decades (about 3-fold) after the minimax gradient
-    peaked, i.e. while D grew confident on the fakes (Figure 3). Measured in 500 steps:
-    untrained DCGANs 0.7-0.9, trained 10 epochs 1.0, 25 epochs 0.1, matched 0."""
+    peaked, i.e. while D grew confident on the fakes (Figure 3). Measured on the example:
+    untrained DCGANs 1.0-1.5, trained 10 epochs 0.6, 25 epochs 0.01, matched 0."""
     exploding_warn_decades: float = 0.25
     noisy_cv: float = 0.5
     """Coefficient of variation of the -log D gradient norm across the measurement steps of
     the second half of the probe, around its log-linear trend, from which it is reported as
     unstable (the spread of Figure 3). The largest value measured on the reference cases
-    was 0.33, a D wandering against a matched generator, so only worse counts as noisy."""
+    was 0.33, a D wandering against a matched generator (0.17 on the example's matched
+    case, 0.08 for the 25-epoch generator), so only worse counts as noisy."""
     ignores_z_ratio: float = 1e-4
     """Generated samples whose spread across z is below this share of the real data's
     spread: the generator ignores its latent input. An untrained DCGAN in eval mode (fresh

@@ -70,7 +70,7 @@ ROWS: list[Row] = [
     ("mean D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
     ("JS lower bound (nats, max log 2)", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
     (
-        "minimax ∇ start / peak / end",
+        "minimax ∇ start / peak / final",
         lambda c: " / ".join(
             _sci(_summary(c).get(k))
             for k in ("minimax_grad_start", "minimax_grad_peak", "minimax_grad_end")
@@ -78,13 +78,13 @@ ROWS: list[Row] = [
     ),
     ("minimax ∇ decades lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
     (
-        "-log D ∇ start / end",
+        "-log D ∇ start / final",
         lambda c: " / ".join(
             _sci(_summary(c).get(k)) for k in ("nonsat_grad_start", "nonsat_grad_end")
         ),
     ),
     (
-        "-log D ∇ decades gained (from start / after minimax peak)",
+        "-log D ∇ decades gained (total / after peak)",
         lambda c: " / ".join(
             _fixed(_summary(c).get(k), 2)
             for k in ("nonsat_decades_gained", "nonsat_growth_after_peak")
@@ -105,7 +105,7 @@ ROWS: list[Row] = [
 def figures_table(report: Report) -> Table:
     """One column per checkpoint, one row per headline figure, the verdict last."""
     table = Table(title="gandoctor probe", title_justify="left", show_lines=False)
-    table.add_column("figure (held-out, last measurement)", style="bold")
+    table.add_column("figure (held-out; final = median of last 3)", style="bold")
     for c in report.checkpoints:
         table.add_column(c.checkpoint, overflow="fold")
     for label, cell in ROWS:

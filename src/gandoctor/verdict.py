@@ -15,9 +15,9 @@ _SEVERITY_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
 
 REMEDY = {
     FindingCode.SATURATION: (
-        "the supports barely overlap, so the JS signal is flat: add annealed instance noise "
-        "to D's inputs (Arjovsky & Bottou 2017, sec. 3) or train with a Wasserstein critic "
-        "(WGAN-GP)"
+        "once D separates the two supports the JS signal is flat: add annealed instance "
+        "noise to D's inputs (Arjovsky & Bottou 2017, sec. 3) or train with a Wasserstein "
+        "critic (WGAN-GP)"
     ),
     FindingCode.VANISHING: (
         "do not train G with the minimax cost log(1 - D(G(z))); use -log D(G(z)) or a "
