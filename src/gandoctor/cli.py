@@ -9,14 +9,17 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from gandoctor import __version__
-from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, Thresholds
+from gandoctor import __version__, parsing
+from gandoctor.config import (
+    DataOptions,
+    LatentDistribution,
+    ProbeConfig,
+)
 from gandoctor.errors import ConfigError, GanDoctorError
 
 if TYPE_CHECKING:
@@ -67,6 +70,23 @@ RangeOpt = Annotated[
     str | None, typer.Option(help="Generator output range, e.g. -1,1 or 0,1 (default: detected).")
 ]
 DeviceOpt = Annotated[str, typer.Option(help="torch device, e.g. cpu, cuda, cuda:1, mps.")]
+KeyOpt = Annotated[
+    str | None, typer.Option(help="Entry of a nested checkpoint holding the generator, e.g. netG.")
+]
+PrefixOpt = Annotated[
+    str | None, typer.Option(help="Prefix to strip from state-dict keys, e.g. module.")
+]
+TrustOpt = Annotated[
+    bool,
+    typer.Option(
+        "--trust-pickle",
+        help="Allow unpickling whole modules: runs code from the file. Only for files you trust.",
+    ),
+]
+LatentDistOpt = Annotated[LatentDistribution, typer.Option("--latent", help="Distribution of z.")]
+ClassesOpt = Annotated[
+    int | None, typer.Option(help="Conditional generator: pass labels of this many classes.")
+]
 JsonOpt = Annotated[
     str | None, typer.Option("--json", help="Write the JSON report to PATH, or to stdout with -.")
 ]
@@ -82,6 +102,11 @@ def probe(
     arch_kwargs: ArchKwargsOpt = None,
     latent_shape: LatentOpt = None,
     output_range: RangeOpt = None,
+    key: KeyOpt = None,
+    strip_prefix: PrefixOpt = None,
+    trust_pickle: TrustOpt = False,
+    latent: LatentDistOpt = LatentDistribution.NORMAL,
+    num_classes: ClassesOpt = None,
     steps: Annotated[int, typer.Option(help="Maximum discriminator steps.")] = _PROBE.steps,
     batch_size: Annotated[int, typer.Option(help="Batch size of real and of fake samples.")] = (
         _PROBE.batch_size
@@ -126,8 +151,12 @@ def probe(
         from gandoctor.verdict import parse_fail_on
 
         gate = parse_fail_on(fail_on)
-        _check_output_path(json_out)
-        load = _load_options(arch, arch_kwargs, latent_shape, output_range, device)
+        parsing.check_output_path(json_out)
+        load = parsing.load_options(
+            arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
+            output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
+            trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+        )  # fmt: skip
         config = ProbeConfig(
             steps=steps,
             batch_size=batch_size,
@@ -137,7 +166,7 @@ def probe(
             early_stop=early_stop,
             grad_batches=grad_batches,
             disc_width=disc_width,
-            thresholds=_thresholds(threshold or []),
+            thresholds=parsing.thresholds(threshold or []),
         )
         if max_images < 2:
             raise ConfigError(f"--max-images must be at least 2, got {max_images}")
@@ -177,17 +206,25 @@ def inspect(
     arch_kwargs: ArchKwargsOpt = None,
     latent_shape: LatentOpt = None,
     output_range: RangeOpt = None,
+    key: KeyOpt = None,
+    strip_prefix: PrefixOpt = None,
+    trust_pickle: TrustOpt = False,
+    latent: LatentDistOpt = LatentDistribution.NORMAL,
+    num_classes: ClassesOpt = None,
     device: DeviceOpt = "cpu",
     json_out: JsonOpt = None,
 ) -> None:
     """Show what was detected in a checkpoint; runs no probe."""
     with _user_errors():
-        _check_output_path(json_out)
+        parsing.check_output_path(json_out)
         from gandoctor.loading import load_generator
 
-        info = load_generator(
-            checkpoint, _load_options(arch, arch_kwargs, latent_shape, output_range, device)
-        ).info
+        options = parsing.load_options(
+            arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
+            output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
+            trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+        )  # fmt: skip
+        info = load_generator(checkpoint, options).info
         facts = info.to_dict()
         if json_out == "-":
             typer.echo(json.dumps(facts, indent=2))
@@ -277,82 +314,6 @@ def _progress(enabled: bool) -> Iterator[tuple[Progress | None, Any]]:
             bar.update(tasks[checkpoint], completed=step)
 
         yield bar, callback
-
-
-def _load_options(
-    arch: str | None,
-    arch_kwargs: str | None,
-    latent: str | None,
-    out_range: str | None,
-    device: str,
-) -> LoadOptions:
-    kwargs: dict[str, Any] = {}
-    if arch_kwargs is not None:
-        try:
-            kwargs = json.loads(arch_kwargs)
-        except json.JSONDecodeError as error:
-            raise ConfigError(
-                f"--arch-kwargs is not valid JSON ({error.msg}): {arch_kwargs}"
-            ) from None
-        if not isinstance(kwargs, dict):
-            raise ConfigError(f"--arch-kwargs must be a JSON object, got {arch_kwargs}")
-        if arch is None:
-            raise ConfigError("--arch-kwargs needs --arch")
-    return LoadOptions(
-        arch=arch,
-        arch_kwargs=kwargs,
-        latent_shape=_ints(latent, "--latent-shape") if latent else None,
-        output_range=_range(out_range) if out_range else None,
-        device=device,
-    )
-
-
-def _ints(text: str, option: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
-    except ValueError:
-        raise ConfigError(f"{option} takes whole numbers like 100,1,1, got {text!r}") from None
-    if not values or any(v < 1 for v in values):
-        raise ConfigError(f"{option} takes positive whole numbers like 100,1,1, got {text!r}")
-    return values
-
-
-def _range(text: str) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ConfigError(f"--output-range takes two numbers like -1,1, got {text!r}") from None
-    if not low < high:
-        raise ConfigError(f"--output-range needs low < high, got {text!r}")
-    return low, high
-
-
-def _thresholds(items: list[str]) -> Thresholds:
-    names = {f.name for f in fields(Thresholds)}
-    values: dict[str, float] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        name = name.strip().replace("-", "_")
-        if not sep or name not in names:
-            raise ConfigError(
-                f"--threshold takes NAME=VALUE with NAME one of {sorted(names)}, got {item!r}"
-            )
-        try:
-            values[name] = float(value)
-        except ValueError:
-            raise ConfigError(f"--threshold {name} needs a number, got {value!r}") from None
-    return replace(Thresholds(), **values)
-
-
-def _check_output_path(path: str | None) -> None:
-    """Fail before a long probe, not after it, when the report cannot be written."""
-    if path is None or path == "-":
-        return
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise ConfigError(f"cannot write the report to {path}: folder {parent} does not exist")
-    if Path(path).is_dir():
-        raise ConfigError(f"cannot write the report to {path}: it is a folder")
 
 
 def _write(path: str, text: str, writer: Any) -> None:

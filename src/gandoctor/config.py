@@ -29,6 +29,13 @@ class FindingCode(StrEnum):
     MODE_MISMATCH = "mode_mismatch"
 
 
+class LatentDistribution(StrEnum):
+    NORMAL = "normal"
+    """Standard normal, as in DCGAN and most GANs."""
+    UNIFORM = "uniform"
+    """Uniform on [-1, 1]."""
+
+
 class Verdict(StrEnum):
     HEALTHY = "healthy"
     WARNING = "warning"
@@ -48,6 +55,25 @@ class LoadOptions:
     output_range: tuple[float, float] | None = None
     """Value range of the generator's output; None = from the architecture or observed."""
     device: str = "cpu"
+    key: str | None = None
+    """Entry of a nested checkpoint dict that holds the generator's state dict (``--key``),
+    e.g. ``netG_state_dict`` or ``state_dict``; None = picked where unambiguous."""
+    strip_prefix: str | None = None
+    """Prefix to remove from every state-dict key (``module.``, ``generator.``); None =
+    found where unambiguous."""
+    trust_pickle: bool = False
+    """Allow full unpickling (arbitrary code execution) for files that hold whole pickled
+    modules. Off by default: ``torch.load`` runs with ``weights_only=True``."""
+    latent_distribution: LatentDistribution = field(
+        default_factory=lambda: LatentDistribution.NORMAL
+    )
+    num_classes: int | None = None
+    """Conditional generators: labels drawn uniformly from this many classes are passed as
+    the second argument, ``G(z, labels)``."""
+
+    def __post_init__(self) -> None:
+        if self.num_classes is not None and self.num_classes < 1:
+            raise ConfigError(f"--num-classes must be at least 1, got {self.num_classes}")
 
 
 @dataclass(frozen=True)

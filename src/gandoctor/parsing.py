@@ -1,0 +1,102 @@
+"""Parsing of command-line text into gandoctor's typed configuration.
+
+Kept apart from cli.py so that the Typer layer stays thin; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from gandoctor.config import LatentDistribution, LoadOptions, Thresholds
+from gandoctor.errors import ConfigError
+
+
+def load_options(
+    *,
+    arch: str | None,
+    arch_kwargs: str | None,
+    latent_shape: str | None,
+    output_range: str | None,
+    device: str,
+    key: str | None = None,
+    strip_prefix: str | None = None,
+    trust_pickle: bool = False,
+    latent: LatentDistribution = LatentDistribution.NORMAL,
+    num_classes: int | None = None,
+) -> LoadOptions:
+    """LoadOptions from the loading options' command-line text."""
+    kwargs: dict[str, Any] = {}
+    if arch_kwargs is not None:
+        try:
+            kwargs = json.loads(arch_kwargs)
+        except json.JSONDecodeError as error:
+            raise ConfigError(
+                f"--arch-kwargs is not valid JSON ({error.msg}): {arch_kwargs}"
+            ) from None
+        if not isinstance(kwargs, dict):
+            raise ConfigError(f"--arch-kwargs must be a JSON object, got {arch_kwargs}")
+        if arch is None:
+            raise ConfigError("--arch-kwargs needs --arch")
+    return LoadOptions(
+        arch=arch,
+        arch_kwargs=kwargs,
+        latent_shape=ints(latent_shape, "--latent-shape") if latent_shape else None,
+        output_range=value_range(output_range) if output_range else None,
+        device=device,
+        key=key,
+        strip_prefix=strip_prefix,
+        trust_pickle=trust_pickle,
+        latent_distribution=latent,
+        num_classes=num_classes,
+    )
+
+
+def ints(text: str, option: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{option} takes whole numbers like 100,1,1, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise ConfigError(f"{option} takes positive whole numbers like 100,1,1, got {text!r}")
+    return values
+
+
+def value_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--output-range takes two numbers like -1,1, got {text!r}") from None
+    if not low < high:
+        raise ConfigError(f"--output-range needs low < high, got {text!r}")
+    return low, high
+
+
+def thresholds(items: list[str]) -> Thresholds:
+    names = {f.name for f in fields(Thresholds)}
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in names:
+            raise ConfigError(
+                f"--threshold takes NAME=VALUE with NAME one of {sorted(names)}, got {item!r}"
+            )
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise ConfigError(f"--threshold {name} needs a number, got {value!r}") from None
+    return replace(Thresholds(), **values)
+
+
+def check_output_path(path: str | None) -> None:
+    """Fail before a long probe, not after it, when the report cannot be written."""
+    if path is None or path == "-":
+        return
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: folder {parent} does not exist")
+    if Path(path).is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder")
