@@ -6,8 +6,9 @@ import pytest
 
 from gandoctor.config import FindingCode, Severity, Thresholds, Verdict
 from gandoctor.errors import ConfigError
+from gandoctor.gate import parse_fail_on
 from gandoctor.summary import GeneratorHealth, ProbeSeries, summarize
-from gandoctor.verdict import find, is_settled, overall, parse_fail_on, worst
+from gandoctor.verdict import find, is_settled, overall, worst
 
 T = Thresholds()
 

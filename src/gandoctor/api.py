@@ -5,14 +5,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
+
+import torch
 
 from gandoctor import __version__
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig
 from gandoctor.data import RealData, load_real_data
+from gandoctor.gate import FailOn, parse_fail_on
+from gandoctor.generator import frozen, mode_matters
+from gandoctor.latent import LatentSpec
 from gandoctor.loading import LoadedGenerator, load_generator
+from gandoctor.metrics import relative_difference
 from gandoctor.probe import run_probe
 from gandoctor.report import CheckpointReport, Report
-from gandoctor.verdict import FailOn, parse_fail_on
 
 PathLike = str | os.PathLike[str]
 CheckpointProgress = Callable[[str, int, int], None]
@@ -47,9 +53,48 @@ def probe(
         real = _real_data(data, loaded, data_options, cache, on_warning)
         name = str(path)
         progress = (lambda s, t, n=name: on_progress(n, s, t)) if on_progress else None
-        outcome = run_probe(loaded.module, loaded.info.latent_shape, real.samples, config, progress)
-        reports.append(CheckpointReport(name, loaded.info.to_dict(), real.describe(), outcome))
+        outcome = run_probe(
+            loaded.module,
+            latent_spec(loaded, load_options),
+            real.samples,
+            config,
+            progress,
+            output_range=loaded.info.output_range,
+        )
+        facts = generator_facts(loaded, load_options)
+        reports.append(CheckpointReport(name, facts, real.describe(), outcome))
     return Report(reports, config, gate, __version__)
+
+
+def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str, Any]:
+    """What gandoctor detects in a checkpoint, without probing: the loader's facts, how z
+    is drawn, and for generators with BatchNorm or dropout how far train-mode outputs are
+    from eval-mode ones."""
+    load_options = load_options or LoadOptions()
+    loaded = load_generator(path, load_options)
+    facts = generator_facts(loaded, load_options)
+    facts["train_eval_difference"] = None
+    if mode_matters(loaded.module):
+        spec = latent_spec(loaded, load_options)
+        inputs = spec.sample(64, torch.Generator().manual_seed(0), load_options.device)
+        with frozen(loaded.module, train_mode=False), torch.no_grad():
+            eval_out = loaded.module(*inputs)
+            loaded.module.train()  # BatchNorm momentum is 0 under frozen(): stats unchanged
+            facts["train_eval_difference"] = relative_difference(loaded.module(*inputs), eval_out)
+    return facts
+
+
+def latent_spec(loaded: LoadedGenerator, options: LoadOptions) -> LatentSpec:
+    return LatentSpec(loaded.info.latent_shape, options.latent_distribution, options.num_classes)
+
+
+def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, Any]:
+    """The loader's facts plus how the probe feeds the generator."""
+    return {
+        **loaded.info.to_dict(),
+        "latent_distribution": str(options.latent_distribution),
+        "num_classes": options.num_classes,
+    }
 
 
 def _real_data(

@@ -148,7 +148,7 @@ def probe(
 ) -> None:
     """Probe generator checkpoint(s) against real data and give a verdict."""
     with _user_errors():
-        from gandoctor.verdict import parse_fail_on
+        from gandoctor.gate import parse_fail_on
 
         gate = parse_fail_on(fail_on)
         parsing.check_output_path(json_out)
@@ -217,15 +217,14 @@ def inspect(
     """Show what was detected in a checkpoint; runs no probe."""
     with _user_errors():
         parsing.check_output_path(json_out)
-        from gandoctor.loading import load_generator
+        from gandoctor.api import inspect as inspect_checkpoint
 
         options = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
         )  # fmt: skip
-        info = load_generator(checkpoint, options).info
-        facts = info.to_dict()
+        facts = inspect_checkpoint(checkpoint, options)
         if json_out == "-":
             typer.echo(json.dumps(facts, indent=2))
             return

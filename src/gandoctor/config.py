@@ -27,6 +27,7 @@ class FindingCode(StrEnum):
     COLLAPSE = "collapse"
     BROKEN = "broken"
     MODE_MISMATCH = "mode_mismatch"
+    RANGE_MISMATCH = "range_mismatch"
 
 
 class LatentDistribution(StrEnum):
@@ -125,6 +126,15 @@ class Thresholds:
     spread: the generator ignores its latent input. An untrained DCGAN in eval mode (fresh
     BatchNorm statistics) varies 2.5e-3 times as much as real digits and does use z; a
     generator that ignores z varies 0 times, or ~1e-7 from rounding."""
+    range_overlap: float = 0.75
+    """Share of the real data's value span that generated values must overlap. Below it,
+    and with generated values spanning at least 40 % of the range (an untrained generator
+    whose outputs are all near 0 says nothing about ranges), the two were likely scaled
+    differently: a tanh generator trained on data in [0, 1] overlaps digits scaled to
+    [-1, 1] by 0.5, the example generators trained on [-1, 1] by 0.9 or more."""
+    range_overshoot: float = 0.05
+    """Generated values beyond the declared output range by more than this share of the
+    range: the range is wrong (an unbounded generator trained on [0, 255] data, say)."""
     mode_mismatch_ratio: float = 0.5
     """Relative difference between train-mode and eval-mode outputs for the same z above
     which the report notes that the two modes behave differently."""
@@ -133,7 +143,12 @@ class Thresholds:
         for name, value in vars(self).items():
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise ConfigError(f"threshold {name} must be a finite number >= 0, got {value}")
-        for name in ("saturation_accuracy", "saturation_fake_prob", "separable_accuracy"):
+        for name in (
+            "saturation_accuracy",
+            "saturation_fake_prob",
+            "separable_accuracy",
+            "range_overlap",
+        ):
             if getattr(self, name) > 1:
                 raise ConfigError(f"threshold {name} is a probability, got {getattr(self, name)}")
 

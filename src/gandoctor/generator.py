@@ -3,32 +3,37 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
 from torch import nn
 
 from gandoctor import metrics
+from gandoctor.latent import GeneratorInputs
 from gandoctor.summary import GeneratorHealth
 
 
 def check_health(
-    generator: nn.Module, z_batches: list[torch.Tensor], heldout_real: torch.Tensor, train: bool
+    generator: nn.Module,
+    z_batches: list[GeneratorInputs],
+    heldout_real: torch.Tensor,
+    train: bool,
+    output_range: tuple[float, float] | None = None,
 ) -> GeneratorHealth:
     """NaN/Inf in weights and outputs, spread across z against the real data's, and the
     difference between train- and eval-mode outputs (run inside ``frozen``)."""
     nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
     with torch.no_grad():
-        fakes = torch.cat([generator(z) for z in z_batches])
+        fakes = torch.cat([generator(*inputs) for inputs in z_batches])
         difference = None
         if mode_matters(generator):
             # The same first latent batch through the other mode. BatchNorm momentum is 0
             # under frozen(), but 0 * NaN batch statistics still write NaN: keep a copy.
             saved = [(b, b.clone()) for b in generator.buffers()]
-            this_mode = fakes[: len(z_batches[0])]
+            this_mode = fakes[: len(z_batches[0][0])]
             generator.train(not train)
-            other_mode = generator(z_batches[0])
+            other_mode = generator(*z_batches[0])
             generator.train(train)
             for buffer, copy in saved:
                 buffer.copy_(copy)
@@ -41,7 +46,17 @@ def check_health(
         output_spread=metrics.sample_spread(fakes) if nonfinite_share == 0 else math.nan,
         real_spread=metrics.sample_spread(heldout_real),
         train_eval_difference=difference,
+        output_min=_extreme(fakes, torch.min),
+        output_max=_extreme(fakes, torch.max),
+        real_min=_extreme(heldout_real, torch.min),
+        real_max=_extreme(heldout_real, torch.max),
+        output_range=output_range,
     )
+
+
+def _extreme(values: torch.Tensor, reduce: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    finite = values[torch.isfinite(values)]
+    return float(reduce(finite)) if finite.numel() else math.nan
 
 
 def mode_matters(module: nn.Module) -> bool:

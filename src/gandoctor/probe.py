@@ -19,6 +19,7 @@ from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.errors import ConfigError, DataError
 from gandoctor.generator import check_health, frozen
+from gandoctor.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
 
@@ -76,14 +77,17 @@ def split_heldout(
 
 def run_probe(
     generator: nn.Module,
-    latent_shape: Sequence[int],
+    latent: LatentSpec | Sequence[int],
     real: torch.Tensor,
     config: ProbeConfig,
     on_progress: ProgressCallback | None = None,
+    output_range: tuple[float, float] | None = None,
 ) -> ProbeOutcome:
     """Train a fresh probe D against the frozen ``generator`` and measure (DESIGN.md).
 
-    ``real`` holds real samples shaped like the generator's output, in its value range.
+    ``latent`` is a LatentSpec, or just the latent shape for standard-normal z.
+    ``real`` holds real samples shaped like the generator's output, in its value range
+    ``output_range`` (when given, generated values are checked against it).
     The generator's weights, buffers, mode and ``requires_grad`` flags are restored after.
     """
     start = time.perf_counter()
@@ -91,10 +95,8 @@ def run_probe(
     rng = torch.Generator().manual_seed(config.seed)  # CPU generator: same draws on any device
     train_idx, heldout_idx = split_heldout(len(real), config, rng)
     train_real, heldout_real = real[train_idx].to(device), real[heldout_idx].to(device)
-    z_batches = [
-        torch.randn(config.batch_size, *latent_shape, generator=rng).to(device)
-        for _ in range(config.grad_batches)
-    ]
+    spec = LatentSpec.of(latent)
+    z_batches = [spec.sample(config.batch_size, rng, device) for _ in range(config.grad_batches)]
     if config.batch_size > len(train_idx):
         raise ConfigError(
             f"batch size {config.batch_size} exceeds the {len(train_idx)} real samples D "
@@ -103,13 +105,13 @@ def run_probe(
     notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
 
     with frozen(generator, config.train_mode) as params:
-        sample = generator(z_batches[0][:1])
+        sample = generator(*first(z_batches[0], 1))
         if tuple(sample.shape[1:]) != tuple(real.shape[1:]):
             raise DataError(
                 f"real samples have shape {tuple(real.shape[1:])} but the generator makes "
                 f"{tuple(sample.shape[1:])}"
             )
-        health = check_health(generator, z_batches, heldout_real, config.train_mode)
+        health = check_health(generator, z_batches, heldout_real, config.train_mode, output_range)
         findings = find(None, health, config.thresholds)
         if findings and overall(findings) == Verdict.BROKEN:
             return ProbeOutcome(
@@ -132,7 +134,7 @@ def run_probe(
         stopped_early = False
         for step in range(config.steps + 1):
             if step > 0:
-                _train_step(generator, disc, optimizer, train_real, latent_shape, config, rng)
+                _train_step(generator, disc, optimizer, train_real, spec, config, rng)
                 if on_progress is not None:
                     on_progress(step, config.steps)
             if step not in schedule:
@@ -169,16 +171,16 @@ def _train_step(
     disc: nn.Module,
     optimizer: torch.optim.Optimizer,
     train_real: torch.Tensor,
-    latent_shape: Sequence[int],
+    latent: LatentSpec,
     config: ProbeConfig,
     rng: torch.Generator,
 ) -> None:
     """One D step on a real batch and a batch of fresh fakes (BCE with logits)."""
     n = config.batch_size
     real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
-    z = torch.randn(n, *latent_shape, generator=rng).to(train_real.device)
+    inputs = latent.sample(n, rng, train_real.device)
     with torch.no_grad():
-        fake = generator(z)
+        fake = generator(*inputs)
     logits = disc(torch.cat([real, fake]))
     labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
     # Sum of the two class means, the same L_D as reported on held-out data.
@@ -192,15 +194,15 @@ def _measure(
     generator: nn.Module,
     disc: nn.Module,
     params: list[nn.Parameter],
-    z_batches: list[torch.Tensor],
+    z_batches: list[GeneratorInputs],
     heldout_real: torch.Tensor,
 ) -> dict[str, float]:
     """Held-out figures and generator gradient norms for both costs at the current D."""
     with torch.no_grad():
         real_logits = torch.cat([disc(chunk) for chunk in heldout_real.split(_EVAL_CHUNK)])
     fake_logits, minimax, nonsat = [], [], []
-    for z in z_batches:
-        logits = disc(generator(z))
+    for inputs in z_batches:
+        logits = disc(generator(*inputs))
         minimax.append(metrics.gradient_norm(metrics.minimax_cost(logits), params, True))
         nonsat.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
         fake_logits.append(logits.detach())

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from gandoctor.config import ProbeConfig, Verdict
+from gandoctor.gate import FailOn
 from gandoctor.probe import ProbeOutcome
-from gandoctor.verdict import FailOn, worst
+from gandoctor.verdict import worst
 
 SCHEMA = "gandoctor.report/1"
 

@@ -211,6 +211,14 @@ class GeneratorHealth:
     """The same for held-out real samples: the yardstick for output_spread."""
     train_eval_difference: float | None
     """||G_train(z) - G_eval(z)|| / ||G_eval(z)||; None when the modes cannot differ."""
+    output_min: float = math.nan
+    output_max: float = math.nan
+    """Extremes of the generated values over the held-out latents."""
+    real_min: float = math.nan
+    real_max: float = math.nan
+    """Extremes of the held-out real values, after scaling to the generator's range."""
+    output_range: tuple[float, float] | None = None
+    """The range the real data were scaled to, when known."""
     nonfinite_measurement_step: int | None = None
     """First step at which a loss or gradient norm was NaN/Inf, if any."""
 

@@ -13,7 +13,9 @@ import torch
 from torch import nn
 from torch.nn.parameter import UninitializedParameter
 
+from gandoctor.config import LatentDistribution
 from gandoctor.errors import CheckpointError
+from gandoctor.latent import LatentSpec
 from gandoctor.loading.common import check_latent_shape, describe_exception, format_shape
 
 LATENT_ATTRIBUTES = ("latent_shape", "nz", "z_dim", "latent_dim")
@@ -116,7 +118,14 @@ def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], s
 
 
 def probe_output(
-    path: str, module: nn.Module, latent_shape: tuple[int, ...], device: str, *, hint: str = ""
+    path: str,
+    module: nn.Module,
+    latent_shape: tuple[int, ...],
+    device: str,
+    *,
+    hint: str = "",
+    distribution: LatentDistribution = LatentDistribution.NORMAL,
+    num_classes: int | None = None,
 ) -> torch.Tensor:
     """Run ``module`` once on a fixed small latent batch and return its checked output.
 
@@ -125,11 +134,15 @@ def probe_output(
     ``--latent-shape`` when the shape was guessed.
     """
     generator = torch.Generator().manual_seed(PROBE_SEED)
-    latents = sample_latents(latent_shape, PROBE_BATCH, generator, device)
+    spec = LatentSpec(latent_shape, distribution, num_classes)
+    inputs = spec.sample(PROBE_BATCH, generator, device)
+    latents = inputs[0]
     suffix = f"; {hint}" if hint else ""
+    if num_classes is not None:
+        suffix += f" (called as G(z, labels) with {num_classes} classes, from --num-classes)"
     try:
         with torch.no_grad():
-            output = module(latents)
+            output = module(*inputs)
     except Exception as exc:
         # User code may raise anything; the message keeps its type and text on one line.
         raise CheckpointError(
