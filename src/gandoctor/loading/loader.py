@@ -153,6 +153,8 @@ def load_generator(
         latent_shape,
         str(device),
         hint="if the latent shape is wrong, pass --latent-shape" if guessed else "",
+        distribution=options.latent_distribution,
+        num_classes=options.num_classes,
     )
 
     final_layer_range = range_from_final_layer(module)
