@@ -47,6 +47,8 @@ def test_solid_images_scale_to_the_ends_of_the_range(tmp_path: Path) -> None:
     assert torch.equal(data.samples[0], torch.ones(3, 32, 32))
     assert torch.equal(data.samples[1], -torch.ones(3, 32, 32))
     assert data.describe() == {
+        "conversion": "RGB 8x8 -> RGB 32x32 (centre crop to the aspect ratio, bicubic resize), "
+        "values 0..255 -> [-1, 1]",
         "source": str(tmp_path),
         "kind": "image folder",
         "found": 2,
@@ -415,3 +417,16 @@ def test_real_data_from_tensor() -> None:
         real_data_from_tensor(torch.full((4, 2), float("nan")), sample_shape=(2,), value_range=TANH)
     with pytest.raises(ConfigError):
         real_data_from_tensor(torch.zeros(4, 2), sample_shape=(2,), value_range=(1.0, 1.0))
+
+
+def test_conversion_names_what_was_stored_and_what_it_became(tmp_path: Path) -> None:
+    solid(tmp_path / "a.png", (10, 20, 30))
+    solid(tmp_path / "b.png", (10, 20, 30))
+    solid(tmp_path / "c.png", 128, mode="L", size=(40, 20))
+    conversion = load(tmp_path, shape=(1, 16, 16), value_range=(0.0, 1.0)).conversion
+    assert conversion.startswith("RGB 8x8 (2), L 40x20 (1) -> L 16x16")
+    assert conversion.endswith("values 0..255 -> [0, 1]")
+    np.save(tmp_path / "x.npy", np.zeros((4, 8, 8, 3), dtype=np.uint8))
+    array = load(tmp_path / "x.npy", shape=(1, 16, 16)).conversion
+    assert array.startswith("uint8 (8, 8, 3) as hwc -> (1, 16, 16)")
+    assert array.endswith("values [0, 255] -> [-1, 1]")

@@ -137,6 +137,8 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
         lines.append(
             Text("  no findings: D does not separate the generator's samples", style="green")
         )
+    if c.data.get("conversion"):
+        lines.append(Text(f"  real data: {c.data['conversion']}", style="dim"))
     for note in c.outcome.notes:
         lines.append(Text(f"  note: {note}", style="dim"))
     return Group(*lines)

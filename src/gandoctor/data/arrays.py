@@ -168,4 +168,12 @@ def load_array_file(
         # Clamp: luma weights and resampling may round a hair past the source range.
         target.copy_(images).clamp_(*value_source)
         scale_(target, value_source, value_range)
-    return RealData(samples, source, kind, int(array.shape[0]), len(rows), 0)
+    if layout == "vector":
+        conversion = f"{array.dtype} vectors {tuple(array.shape[1:])}, values as stored"
+    else:
+        conversion = (
+            f"{array.dtype} {tuple(array.shape[1:])} as {layout} -> {tuple(shape)} (centre "
+            f"crop, bilinear resize), values [{value_source[0]:g}, {value_source[1]:g}] -> "
+            f"[{value_range[0]:g}, {value_range[1]:g}]"
+        )
+    return RealData(samples, source, kind, int(array.shape[0]), len(rows), 0, conversion)

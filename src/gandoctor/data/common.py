@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,10 +29,12 @@ class RealData:
     found: int
     used: int
     skipped: int
+    conversion: str = ""
+    """What was done to the data to fit the generator, in words, for the report."""
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary for the report."""
-        names = ("source", "kind", "found", "used", "skipped")
+        names = ("source", "kind", "found", "used", "skipped", "conversion")
         return {**{name: getattr(self, name) for name in names}, "shape": list(self.samples.shape)}
 
 
@@ -75,3 +78,11 @@ def crop_box(rows: int, cols: int, height: int, width: int) -> tuple[int, int, i
 
 def one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def most_common(counts: Counter[str]) -> str:
+    """``"RGB"`` when all are alike, else ``"RGB (120), L (3)"``, the three most common."""
+    if len(counts) == 1:
+        return next(iter(counts))
+    shown = ", ".join(f"{key} ({n})" for key, n in counts.most_common(3))
+    return shown if len(counts) <= 3 else f"{shown} and {len(counts) - 3} more"

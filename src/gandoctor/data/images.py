@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +14,7 @@ import torch
 from PIL import Image, ImageOps
 
 from gandoctor.config import DataOptions
-from gandoctor.data.common import RealData, choose, crop_box, one_line, scale_
+from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
 from gandoctor.errors import DataError
 
 # Named first when no image is found, because they are the ones users look for.
@@ -77,11 +78,13 @@ def _to_mode(image: Image.Image, mode: str) -> Image.Image:
     return image if image.mode == mode else image.convert(mode)
 
 
-def _decode_image(file: str, mode: str, size: tuple[int, int]) -> np.ndarray:
-    """One image as uint8 (H, W) or (H, W, 3), centre-cropped and resized to ``size`` (W, H)."""
+def _decode_image(file: str, mode: str, size: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """One image as uint8 (H, W) or (H, W, 3), centre-cropped and resized to ``size`` (W, H),
+    and its mode and size as stored (for the report)."""
     if not os.path.isfile(file):  # a FIFO named x.png would block the read forever
         raise OSError("not a regular file")
     with Image.open(file) as opened:
+        stored = f"{opened.mode} {opened.width}x{opened.height}"
         # JPEG decodes at 1/2, 1/4 or 1/8 scale while both sides stay at least the target's
         # longer side (either may end up as the height once EXIF rotation is applied).
         side = max(size)
@@ -93,7 +96,7 @@ def _decode_image(file: str, mode: str, size: tuple[int, int]) -> np.ndarray:
         # Pillow widens the kernel when it shrinks an image, i.e. it antialiases.
         image = image.crop((left, top, left + cols, top + rows))
         image = image.resize(size, Image.Resampling.BICUBIC)
-        return np.array(image, dtype=np.uint8)  # a copy: torch wants writable memory
+        return np.array(image, dtype=np.uint8), stored  # a copy: torch wants writable memory
 
 
 def load_folder(
@@ -122,7 +125,7 @@ def load_folder(
     chosen = [files[i] for i in choose(len(files), options.max_images, options.seed)]
     mode = "L" if channels == 1 else "RGB"
 
-    def decode(relative: str) -> np.ndarray | str:
+    def decode(relative: str) -> tuple[np.ndarray, str] | str:
         try:
             return _decode_image(os.path.join(root, relative), mode, (width, height))
         except _DECODE_ERRORS as exc:
@@ -132,6 +135,7 @@ def load_folder(
     samples = torch.empty((len(chosen), channels, height, width), dtype=torch.float32)
     used = 0
     failures: list[str] = []
+    stored: Counter[str] = Counter()
     # Pillow releases the GIL while decoding and resizing; map() keeps the file order, so
     # the result does not depend on which thread finishes first.
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
@@ -139,7 +143,8 @@ def load_folder(
             if isinstance(result, str):
                 failures.append(result)
                 continue
-            pixels = torch.from_numpy(result)
+            stored[result[1]] += 1
+            pixels = torch.from_numpy(result[0])
             samples[used] = pixels.permute(2, 0, 1) if pixels.ndim == 3 else pixels
             used += 1
     if used < 2:
@@ -154,4 +159,8 @@ def load_folder(
     if used < len(chosen):
         samples = samples[:used].clone()  # clone: give back the unused rows' memory
     scale_(samples, (0.0, 255.0), value_range)
-    return RealData(samples, root, "image folder", len(files), used, len(failures))
+    conversion = (
+        f"{most_common(stored)} -> {mode} {width}x{height} (centre crop to the aspect ratio, "
+        f"bicubic resize), values 0..255 -> [{value_range[0]:g}, {value_range[1]:g}]"
+    )
+    return RealData(samples, root, "image folder", len(files), used, len(failures), conversion)
