@@ -135,6 +135,10 @@ def probe(
         typer.Option(help="Override a threshold, NAME=VALUE (repeatable); see the README."),
     ] = None,
     json_out: JsonOpt = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(help="Draw Figures 1-3 (accuracy, both gradient norms) to a PNG/SVG/PDF."),
+    ] = None,
     fail_on: Annotated[
         str,
         typer.Option(
@@ -152,6 +156,10 @@ def probe(
 
         gate = parse_fail_on(fail_on)
         parsing.check_output_path(json_out)
+        if plot is not None:
+            from gandoctor.plots import check_plot_path
+
+            check_plot_path(plot)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
@@ -196,6 +204,10 @@ def probe(
             Console(highlight=False).print(render_report(report))
             if json_out is not None:
                 _write(json_out, report.to_json(), write_atomically)
+        if plot is not None:
+            from gandoctor.plots import plot_report
+
+            plot_report(report, plot)
     raise typer.Exit(report.exit_code)
 
 
