@@ -322,7 +322,7 @@ def bad(tmp_path: Path) -> dict[str, Path]:
         (corrupt / f"{i}.png").write_bytes(bytes(noise.tolist()))
     return {
         "missing": tmp_path / "missing.safetensors",
-        "folder": tmp_path,
+        "folder": empty_dir,
         "empty": empty,
         "text": text,
         "foreign": foreign,
@@ -336,7 +336,7 @@ def bad(tmp_path: Path) -> dict[str, Path]:
     ("checkpoint", "data", "needle"),
     [
         ("missing", None, "not found"),
-        ("folder", None, "directory"),
+        ("folder", None, "holds no checkpoint"),
         ("empty", None, "empty"),
         ("text", None, "safetensors"),
         ("foreign", None, "--arch"),

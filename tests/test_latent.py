@@ -7,7 +7,7 @@ from torch import nn
 
 from gandoctor.config import FindingCode, LatentDistribution, ProbeConfig, Severity
 from gandoctor.latent import LatentSpec
-from gandoctor.probe import run_probe
+from gandoctor.measurement import run_probe
 
 
 def test_latent_distributions():

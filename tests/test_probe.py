@@ -11,7 +11,7 @@ from torch import nn
 
 from gandoctor.config import FindingCode, ProbeConfig, Severity, Verdict
 from gandoctor.errors import DataError
-from gandoctor.probe import measurement_steps, run_probe
+from gandoctor.measurement import measurement_steps, run_probe
 
 LATENT_SHAPE = (LATENT, 1, 1)
 

@@ -30,7 +30,7 @@ _LAZY = {
     "probe": "gandoctor.api",
     "load_generator": "gandoctor.loading",
     "load_real_data": "gandoctor.data",
-    "run_probe": "gandoctor.probe",
+    "run_probe": "gandoctor.measurement",
     "Report": "gandoctor.report",
     "DataOptions": "gandoctor.config",
     "LoadOptions": "gandoctor.config",
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, Thresholds
     from gandoctor.data import load_real_data
     from gandoctor.loading import load_generator
-    from gandoctor.probe import run_probe
+    from gandoctor.measurement import run_probe
     from gandoctor.report import Report
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,13 @@ import torch
 from gandoctor import __version__
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig
 from gandoctor.data import RealData, load_real_data
+from gandoctor.errors import CheckpointError
 from gandoctor.gate import FailOn, parse_fail_on
 from gandoctor.generator import frozen, mode_matters
 from gandoctor.latent import LatentSpec
 from gandoctor.loading import LoadedGenerator, load_generator
+from gandoctor.measurement import run_probe
 from gandoctor.metrics import relative_difference
-from gandoctor.probe import run_probe
 from gandoctor.report import CheckpointReport, Report
 
 PathLike = str | os.PathLike[str]
@@ -41,7 +44,8 @@ def probe(
     Every checkpoint gets the same probe settings and seeds. Real data are read once for
     each distinct output shape and range among the generators.
     """
-    paths = [checkpoints] if isinstance(checkpoints, str | os.PathLike) else list(checkpoints)
+    given = [checkpoints] if isinstance(checkpoints, str | os.PathLike) else list(checkpoints)
+    paths = expand_checkpoints(given)
     load_options = load_options or LoadOptions()
     config = config or ProbeConfig(device=load_options.device)
     data_options = data_options or DataOptions(seed=config.seed)
@@ -64,6 +68,40 @@ def probe(
         facts = generator_facts(loaded, load_options)
         reports.append(CheckpointReport(name, facts, real.describe(), outcome))
     return Report(reports, config, gate, __version__)
+
+
+CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".tar", ".ckpt", ".pt2", ".ts")
+# A folder holding one of these is one Hugging Face style checkpoint, not a list of them.
+_SINGLE_CHECKPOINT_FOLDER = ("config.json", "model.safetensors")
+
+
+def expand_checkpoints(given: Sequence[PathLike]) -> list[str]:
+    """Checkpoint paths from what the user named: files as they are; a folder of
+    checkpoints as its checkpoint files; a glob pattern (quoted, so the shell left it) as
+    its matches. Folders and globs come in natural order (epoch2 before epoch10)."""
+    paths: list[str] = []
+    for item in given:
+        text = os.fspath(item)
+        folder = Path(text)
+        if folder.is_dir() and not any((folder / n).exists() for n in _SINGLE_CHECKPOINT_FOLDER):
+            found = [str(p) for p in folder.iterdir() if p.suffix in CHECKPOINT_SUFFIXES]
+            if not found:
+                raise CheckpointError(
+                    f"{text}: folder holds no checkpoint ({', '.join(CHECKPOINT_SUFFIXES)})"
+                )
+            paths += sorted(found, key=_natural)
+        elif not folder.exists() and glob.has_magic(text):
+            matches = glob.glob(text)
+            if not matches:
+                raise CheckpointError(f"{text}: no checkpoint matches this pattern")
+            paths += sorted(matches, key=_natural)
+        else:
+            paths.append(text)
+    return paths
+
+
+def _natural(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.gate import FailOn
-from gandoctor.probe import ProbeOutcome
+from gandoctor.measurement import ProbeOutcome
 from gandoctor.verdict import worst
 
 SCHEMA = "gandoctor.report/1"
