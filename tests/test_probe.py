@@ -163,3 +163,24 @@ def test_measurement_steps_are_dense_early_and_end_at_the_last_step():
     gaps = [b - a for a, b in itertools.pairwise(steps)]
     assert max(gaps) == 25 and gaps == sorted(gaps[:-1]) + gaps[-1:]
     assert measurement_steps(1, 1.25, 25) == [0, 1]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_verdicts_are_stable_across_seeds(seed, digits):
+    """Each reference case keeps its verdict whatever the seed of split, D and z."""
+    config = ProbeConfig(steps=300, seed=seed)
+    untrained = run_probe(untrained_dcgan(seed=seed), LATENT_SHAPE, digits, config)
+    assert untrained.verdict == Verdict.FAILING
+    assert FindingCode.SATURATION in codes(untrained, Severity.FAIL)
+
+    torch.manual_seed(seed)
+    affine = nn.Linear(4, 8)
+    with torch.no_grad():
+        gaussian = affine(torch.randn(2048, 4))
+    matched = run_probe(affine, (4,), gaussian, config)
+    assert matched.verdict == Verdict.HEALTHY
+    shifted = run_probe(affine, (4,), gaussian + 3.0, config)
+    assert FindingCode.SATURATION in codes(shifted)
+
+    constant = run_probe(ConstantGenerator(), LATENT_SHAPE, digits, config)
+    assert constant.verdict == Verdict.BROKEN
