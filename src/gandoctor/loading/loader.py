@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import torch
@@ -24,6 +24,7 @@ from gandoctor.loading.dcgan import (
     looks_like_dcgan,
     recognise_dcgan,
 )
+from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.inspection import (
     infer_latent_shape,
     probe_output,
@@ -31,8 +32,7 @@ from gandoctor.loading.inspection import (
     range_from_values,
 )
 from gandoctor.loading.registry import ARCH_KEY, REGISTRY, MetadataFacts, build_registered
-from gandoctor.loading.registry import read_metadata_facts as _read_facts
-from gandoctor.loading.safetensors_file import FORMAT, Checkpoint, read_safetensors
+from gandoctor.loading.safetensors_file import Checkpoint
 from gandoctor.loading.state import load_state_strict
 
 _DEFAULT_OPTIONS = LoadOptions()
@@ -48,10 +48,13 @@ class GeneratorInfo:
     checkpoint: str
     """The path as given."""
     format: str
+    """``"safetensors"``, ``"hf-folder"``, ``"torch"``, ``"torchscript"``, ``"torch.export"``
+    or ``"pickled-module"``."""
     architecture: str
-    """A registry name (``"dcgan"``) or the ``--arch`` string."""
+    """A registry name (``"dcgan"``), the ``--arch`` string, or the class the file records."""
     arch_source: str
-    """``"--arch"``, ``"metadata"`` or ``"recognised"``."""
+    """``"--arch"``, ``"metadata"``, ``"recognised"``, ``"sidecar config: <file>"``,
+    ``"folder config: <file>"``, ``"file"`` or ``"pickled module"``."""
     arch_kwargs: dict[str, Any]
     """The constructor kwargs actually used."""
     latent_shape: tuple[int, ...]
@@ -65,6 +68,10 @@ class GeneratorInfo:
     """``"option"``, ``"architecture"``, ``"observed"`` or ``"default"``."""
     parameters: int
     """Number of parameter elements (tied parameters counted once)."""
+    key: str | None = None
+    """The entry of a nested checkpoint that held the generator, e.g. ``models.netG``."""
+    stripped_prefix: str | None = None
+    """What was removed from the front of every state-dict key, e.g. ``module.``."""
 
     def to_dict(self) -> dict[str, Any]:
         """The facts as JSON-ready values: tuples become lists."""
@@ -97,10 +104,11 @@ class _Built:
 def load_generator(
     path: str | os.PathLike[str], options: LoadOptions = _DEFAULT_OPTIONS
 ) -> LoadedGenerator:
-    """Load the generator stored at ``path``.
+    """Load the generator stored at ``path``, in any format of :mod:`.formats`.
 
-    The architecture comes from ``options.arch``, else from the file's ``gandoctor.*``
-    metadata, else from recognising a known layout (the PyTorch DCGAN example). The weights
+    Files that hold a program or a pickled module bring their architecture. For state dicts
+    it comes from ``options.arch``, else from the file's ``gandoctor.*`` metadata or a JSON
+    config beside it, else from recognising a known layout (the PyTorch DCGAN example). The weights
     must fit it exactly. One forward pass on fixed latents then reveals the output shape and,
     unless declared, the output range. NaN or Inf weights load fine: they are a finding of
     the probe, not an unreadable file. Problems raise :class:`CheckpointError` (the file) or
@@ -123,17 +131,35 @@ def load_generator(
         if options.output_range is None
         else check_output_range(options.output_range, "--output-range", ConfigError)
     )
-    checkpoint = read_safetensors(path)
-    facts = _read_facts(checkpoint.path, checkpoint.metadata)
-    built = _build(checkpoint, facts, options)
+    source = read_source(path, options, device)
+    checkpoint = source.checkpoint
+    if isinstance(source, ModuleSource):  # TorchScript, torch.export, a pickled module
+        built = _Built(
+            module=source.module,
+            architecture=source.architecture,
+            source=source.arch_source,
+            kwargs={},
+            latent_shape=source.latent_shape,
+            output_range=None,
+            mismatch_context="",
+            mismatch_hint="",
+        )
+    else:
+        built = _build(checkpoint, source.facts, options)
+        if source.facts_origin and built.source == "metadata":  # a JSON config named it
+            context = (
+                f"does not fit architecture {built.architecture} (from the {source.facts_origin})"
+            )
+            built = replace(built, source=source.facts_origin, mismatch_context=context)
     module = built.module.float()
-    load_state_strict(
-        module,
-        checkpoint.tensors,
-        path=checkpoint.path,
-        context=built.mismatch_context,
-        hint=built.mismatch_hint,
-    )
+    if isinstance(source, StateSource):
+        load_state_strict(
+            module,
+            checkpoint.tensors,
+            path=checkpoint.path,
+            context=built.mismatch_context,
+            hint=built.mismatch_hint,
+        )
     try:
         module = module.to(device)
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
@@ -169,7 +195,7 @@ def load_generator(
 
     info = GeneratorInfo(
         checkpoint=checkpoint.path,
-        format=FORMAT,
+        format=source.format,
         architecture=built.architecture,
         arch_source=built.source,
         arch_kwargs=built.kwargs,
@@ -179,6 +205,8 @@ def load_generator(
         output_range=output_range,
         range_source=range_source,
         parameters=sum(parameter.numel() for parameter in module.parameters()),
+        key=source.key,
+        stripped_prefix=source.stripped_prefix,
     )
     return LoadedGenerator(module=module, info=info)
 

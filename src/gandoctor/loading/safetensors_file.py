@@ -1,8 +1,9 @@
 """Reading a safetensors checkpoint: tensors as float32 plus the file's string metadata.
 
-safetensors is the only format for now: unlike a pickled ``torch.save`` file it cannot run
-code when it is opened, so probing a downloaded checkpoint is safe. The file is opened read
-only (safetensors memory-maps it) and never written.
+safetensors is the preferred format: unlike a pickled ``torch.save`` file it cannot run code
+when it is opened, so probing a downloaded checkpoint is safe. The file is opened read only
+(safetensors memory-maps it) and never written. Other formats are read in
+``gandoctor.loading.formats``, which sends a file here unless its first bytes say otherwise.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ from gandoctor.loading.common import one_line
 FORMAT = "safetensors"
 
 _HEADER_PREFIX = "Error while deserializing header: "
-
-# The first bytes of the files people most often pass instead of a safetensors file, so that
-# the error can say what to do rather than only "invalid header".
-_ZIP_MAGIC = b"PK\x03\x04"  # torch.save since PyTorch 1.6 writes a zip archive
-_PICKLE_MAGIC = b"\x80"  # legacy torch.save / plain pickle protocol 2+
 
 
 @dataclass(frozen=True)
@@ -57,30 +53,14 @@ def read_safetensors(path: str | os.PathLike[str]) -> Checkpoint:
         tensors = load_file(name)
     except SafetensorError as exc:
         reason = one_line(str(exc)).removeprefix(_HEADER_PREFIX)
-        raise CheckpointError(
-            f"{name}: not a valid safetensors file ({reason}){_format_hint(file)}"
-        ) from exc
+        raise CheckpointError(f"{name}: not a valid safetensors file ({reason})") from exc
     except OSError as exc:
         reason = one_line(exc.strerror or str(exc))
         raise CheckpointError(f"{name}: cannot read the checkpoint ({reason})") from exc
-    return Checkpoint(path=name, tensors=_to_float32(name, tensors), metadata=metadata)
+    return Checkpoint(path=name, tensors=to_float32(name, tensors), metadata=metadata)
 
 
-def _format_hint(file: Path) -> str:
-    try:
-        with file.open("rb") as handle:
-            head = handle.read(4)
-    except OSError:
-        return ""
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_PICKLE_MAGIC):
-        return (
-            "; it looks like a torch.save file: save the generator's state_dict() with "
-            "safetensors.torch.save_file instead"
-        )
-    return ""
-
-
-def _to_float32(name: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def to_float32(name: str, tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Bring every floating tensor to float32, the dtype the probe computes in.
 
     Half, bfloat16 and float64 checkpoints are common (mixed-precision training, exports from
