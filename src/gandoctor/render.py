@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -118,6 +119,40 @@ def figures_table(report: Report) -> Table:
     return table
 
 
+# Columns of the comparison table: short headers, the same figures as the single table.
+COMPARISON: list[Row] = [
+    ("steps", lambda c: str(_summary(c).get("steps_run", 0))),
+    ("saturated at", lambda c: _steps_or(_summary(c).get("steps_to_saturation"), "-")),
+    ("accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
+    ("D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
+    ("JS bound", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
+    ("minimax ∇ lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
+    ("-log D ∇ growth", lambda c: _fixed(_summary(c).get("nonsat_growth_after_peak"), 2)),
+]
+
+
+def comparison_table(report: Report) -> Table:
+    """One row per checkpoint with the headline figures (the full set is in the JSON)."""
+    table = Table(
+        title="gandoctor probe: comparison (held-out; decades of gradient norm)",
+        title_justify="left",
+    )
+    table.add_column("checkpoint", style="bold", overflow="fold")
+    for header, _ in COMPARISON:
+        table.add_column(header, justify="right", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    for name, c in zip(_short_names(report), report.checkpoints, strict=True):
+        verdict = Text(str(c.verdict), style=VERDICT_STYLE[c.verdict])
+        table.add_row(name, *(cell(c) for _, cell in COMPARISON), verdict)
+    return table
+
+
+def _short_names(report: Report) -> list[str]:
+    """File names where they tell the checkpoints apart, else the paths as given."""
+    names = [PurePath(c.checkpoint).name for c in report.checkpoints]
+    return names if len(set(names)) == len(names) else [c.checkpoint for c in report.checkpoints]
+
+
 def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
     lines: list[RenderableType] = []
     header = Text()
@@ -146,7 +181,7 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
 
 def render_report(report: Report) -> RenderableType:
     many = len(report.checkpoints) > 1
-    parts: list[RenderableType] = [figures_table(report)]
+    parts: list[RenderableType] = [comparison_table(report) if many else figures_table(report)]
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
     gate = Text(f"gate (--fail-on {report.fail_on}): ")
     if report.exit_code:
