@@ -18,12 +18,6 @@ from gandoctor.loading.common import (
     format_keys,
 )
 from gandoctor.loading.custom_arch import build_arch
-from gandoctor.loading.dcgan import (
-    LOOKS_LIKE,
-    OTHER_ARCH_HINT,
-    looks_like_dcgan,
-    recognise_dcgan,
-)
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.inspection import (
     infer_latent_shape,
@@ -31,7 +25,13 @@ from gandoctor.loading.inspection import (
     range_from_final_layer,
     range_from_values,
 )
-from gandoctor.loading.registry import ARCH_KEY, REGISTRY, MetadataFacts, build_registered
+from gandoctor.loading.registry import (
+    ARCH_KEY,
+    OTHER_ARCH_HINT,
+    REGISTRY,
+    MetadataFacts,
+    build_registered,
+)
 from gandoctor.loading.safetensors_file import Checkpoint
 from gandoctor.loading.state import load_state_strict
 
@@ -241,18 +241,21 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
             mismatch_context=f"does not fit architecture {spec.name} named in its metadata",
             mismatch_hint="",
         )
-    if looks_like_dcgan(set(checkpoint.tensors)):
-        kwargs = recognise_dcgan(path, checkpoint.tensors)
-        spec = REGISTRY["dcgan"]
-        module = spec.build(**kwargs)
+    # The layouts are disjoint (each recogniser checks attribute names and weight
+    # dimensionality), so the registry's order only settles files that mix layouts.
+    for spec in REGISTRY.values():
+        recognised = spec.recognise_file(path, checkpoint.tensors)
+        if recognised is None:
+            continue
+        module = spec.build(**recognised)
         return _Built(
             module=module,
             architecture=spec.name,
             source="recognised",
-            kwargs=kwargs,
+            kwargs=recognised,
             latent_shape=facts.latent_shape or spec.latent_shape(module),
             output_range=facts.output_range or spec.output_range,
-            mismatch_context=f"{LOOKS_LIKE} but does not fit it",
+            mismatch_context=f"looks like {spec.layout} but does not fit it",
             mismatch_hint=OTHER_ARCH_HINT,
         )
     keys = format_keys(checkpoint.tensors, limit=5) if checkpoint.tensors else "none"

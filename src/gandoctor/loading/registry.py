@@ -19,44 +19,96 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import nn
 
 from gandoctor.errors import CheckpointError, ConfigError
+from gandoctor.loading.architectures import (
+    dcgan,
+    pytorch_gan_dcgan,
+    pytorch_gan_mlp,
+    wgan_dcgan,
+    wgan_mlp,
+)
+from gandoctor.loading.architectures.base import BuiltinGenerator, LayoutMismatch, Recogniser
 from gandoctor.loading.common import check_latent_shape, check_output_range, one_line
-from gandoctor.loading.dcgan import DCGANGenerator
 
 ARCH_KEY = "gandoctor.arch"
 ARCH_KWARGS_KEY = "gandoctor.arch_kwargs"
 LATENT_SHAPE_KEY = "gandoctor.latent_shape"
 OUTPUT_RANGE_KEY = "gandoctor.output_range"
 
+OTHER_ARCH_HINT = "if it is another architecture, pass --arch module:Class --arch-kwargs '{...}'"
+"""Appended to every message about a file that looks like a known layout but does not fit."""
+
 
 @dataclass(frozen=True)
 class ArchitectureSpec:
-    """How to build a registered architecture and what it declares about itself."""
+    """How to build a registered architecture, what it declares about itself, and how to
+    recognise its checkpoints."""
 
     name: str
     build: Callable[..., nn.Module]
     """Called with the architecture's kwargs."""
     latent_shape: Callable[[nn.Module], tuple[int, ...]]
     """The latent shape of a built module."""
-    output_range: tuple[float, float]
+    output_range: tuple[float, float] | None
+    """What the final layer guarantees; None when nothing bounds the output, so that the
+    loader measures it instead."""
+    recognise: Recogniser
+    """Kwargs from the file's tensors, None for another layout (see ``Recogniser``)."""
+    layout: str
+    """The layout in words, as messages name it: ``the PyTorch DCGAN example's generator ...``."""
+
+    def recognise_file(
+        self, path: str, tensors: Mapping[str, torch.Tensor]
+    ) -> dict[str, Any] | None:
+        """:attr:`recognise`, with its mismatch turned into a whole one-line message about
+        ``path``."""
+        try:
+            return self.recognise(tensors)
+        except LayoutMismatch as exc:
+            raise CheckpointError(
+                f"{path}: the checkpoint looks like {self.layout} but {exc}; {OTHER_ARCH_HINT}"
+            ) from exc
 
 
-def _dcgan_latent_shape(module: nn.Module) -> tuple[int, ...]:
-    if not isinstance(module, DCGANGenerator):
-        raise TypeError(f"expected a DCGANGenerator, got {type(module).__name__}")
-    return module.latent_shape
+def _builtin(
+    name: str, cls: type[BuiltinGenerator], recognise: Recogniser, layout: str
+) -> ArchitectureSpec:
+    def latent_shape(module: nn.Module) -> tuple[int, ...]:
+        if not isinstance(module, cls):
+            raise TypeError(f"expected a {cls.__name__}, got {type(module).__name__}")
+        return module.latent_shape
+
+    return ArchitectureSpec(name, cls, latent_shape, cls.output_range, recognise, layout)
 
 
 REGISTRY: dict[str, ArchitectureSpec] = {
-    "dcgan": ArchitectureSpec(
-        name="dcgan",
-        build=DCGANGenerator,
-        latent_shape=_dcgan_latent_shape,
-        output_range=DCGANGenerator.output_range,
-    ),
+    spec.name: spec
+    for spec in (
+        _builtin("dcgan", dcgan.DCGANGenerator, dcgan.recognise, dcgan.LAYOUT),
+        _builtin(
+            "wgan_dcgan", wgan_dcgan.WGANDCGANGenerator, wgan_dcgan.recognise, wgan_dcgan.LAYOUT
+        ),
+        _builtin("wgan_mlp", wgan_mlp.WGANMLPGenerator, wgan_mlp.recognise, wgan_mlp.LAYOUT),
+        _builtin(
+            "pytorch_gan_mlp",
+            pytorch_gan_mlp.PyTorchGANMLPGenerator,
+            pytorch_gan_mlp.recognise,
+            pytorch_gan_mlp.LAYOUT,
+        ),
+        _builtin(
+            "pytorch_gan_dcgan",
+            pytorch_gan_dcgan.PyTorchGANDCGANGenerator,
+            pytorch_gan_dcgan.recognise,
+            pytorch_gan_dcgan.LAYOUT,
+        ),
+    )
 }
+"""Every architecture gandoctor builds by name. Recognition tries them in this order and takes
+the first that claims a file; the layouts are told apart by attribute names and weight
+dimensionality, so no file of one layout is claimed by another."""
 
 
 @dataclass(frozen=True)
