@@ -10,6 +10,9 @@ A safetensors header has a free ``__metadata__`` map of strings. gandoctor reads
 Only registered names are built from metadata. A file can name any ``module:Class``, but
 importing it would run code that arrived with a download rather than code the user chose;
 that takes an explicit ``--arch``.
+
+A file without metadata is offered to each registered architecture's ``recognise`` in turn,
+which reads the layout from key names and tensor shapes (``gandoctor.loading.architectures``).
 """
 
 from __future__ import annotations
