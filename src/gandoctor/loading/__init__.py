@@ -7,8 +7,9 @@ The public surface is :func:`load_generator` (with :class:`LoadedGenerator` and
 """
 
 from gandoctor.loading.dcgan import DCGANGenerator
+from gandoctor.loading.info import GeneratorInfo, LoadedGenerator
 from gandoctor.loading.inspection import sample_latents
-from gandoctor.loading.loader import GeneratorInfo, LoadedGenerator, load_generator
+from gandoctor.loading.loader import load_generator
 from gandoctor.loading.registry import REGISTRY, architecture_metadata
 
 __all__ = [
