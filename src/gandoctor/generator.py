@@ -62,7 +62,9 @@ def _extreme(values: torch.Tensor, reduce: Callable[[torch.Tensor], torch.Tensor
 def mode_matters(module: nn.Module) -> bool:
     """Whether train and eval mode can give different outputs."""
     kinds = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.InstanceNorm2d)
-    return any(isinstance(m, kinds) for m in module.modules())
+    # TorchScript modules hide their layer types: compare the two modes rather than guess.
+    opaque = (torch.jit.ScriptModule, torch.fx.GraphModule)
+    return any(isinstance(m, kinds + opaque) for m in module.modules())
 
 
 @contextmanager
