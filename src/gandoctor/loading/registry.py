@@ -188,21 +188,29 @@ def _json_value(path: str, metadata: Mapping[str, str], key: str, default: Any) 
         ) from exc
 
 
-def build_registered(
-    path: str, name: str, kwargs: Mapping[str, Any]
-) -> tuple[nn.Module, ArchitectureSpec]:
-    """Build the registered architecture ``name``; the file's metadata chose it."""
+def lookup_registered(name: str, named_by: str) -> ArchitectureSpec:
+    """The registered architecture ``name``, which ``named_by`` (a file or config, for the
+    message) names. An import path is refused: importing code because a downloaded file
+    says so would run code the user did not choose."""
     if ":" in name:
         raise CheckpointError(
-            f"{path}: the file names architecture {name}; pass --arch {name} to use it "
-            "(gandoctor does not import code named inside a checkpoint on its own)"
+            f"{named_by} names architecture {name}; pass --arch {name} to use it "
+            "(gandoctor does not import code named inside a file on its own)"
         )
     spec = REGISTRY.get(name)
     if spec is None:
         raise CheckpointError(
-            f"{path}: metadata {ARCH_KEY} names unknown architecture {name!r}; "
-            f"known: {', '.join(sorted(REGISTRY))}; or pass --arch module:Class"
+            f"{named_by} names unknown architecture {name!r}; known: "
+            f"{', '.join(sorted(REGISTRY))}; or pass --arch module:Class"
         )
+    return spec
+
+
+def build_registered(
+    path: str, name: str, kwargs: Mapping[str, Any]
+) -> tuple[nn.Module, ArchitectureSpec]:
+    """Build the registered architecture ``name``; the file's metadata chose it."""
+    spec = lookup_registered(name, f"{path}: the file")
     try:
         module = spec.build(**kwargs)
     except (TypeError, ValueError) as exc:

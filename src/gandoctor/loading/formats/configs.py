@@ -22,7 +22,12 @@ from typing import Any
 from gandoctor.errors import CheckpointError
 from gandoctor.loading.common import one_line
 from gandoctor.loading.dcgan import DCGANGenerator
-from gandoctor.loading.registry import REGISTRY, MetadataFacts, read_metadata_facts
+from gandoctor.loading.registry import (
+    REGISTRY,
+    MetadataFacts,
+    lookup_registered,
+    read_metadata_facts,
+)
 
 FOLDER_WEIGHTS = "model.safetensors"
 FOLDER_CONFIG = "config.json"
@@ -174,17 +179,7 @@ def _check_registered(config: ConfigFile, name: str, kwargs: dict[str, Any]) -> 
     A ``module:Class`` name is not imported because a file says so (as for metadata); the
     kwargs are matched to the constructor's signature without building anything.
     """
-    if ":" in name:
-        raise CheckpointError(
-            f"{config.path}: the config names architecture {name}; pass --arch {name} to use "
-            "it (gandoctor does not import code named in a config on its own)"
-        )
-    spec = REGISTRY.get(name)
-    if spec is None:
-        raise CheckpointError(
-            f"{config.path}: the config names unknown architecture {name!r}; known: "
-            f"{', '.join(sorted(REGISTRY))}; or pass --arch module:Class"
-        )
+    spec = lookup_registered(name, f"{config.path}: the config")
     try:
         inspect.signature(spec.build).bind(**kwargs)
     except TypeError as exc:
