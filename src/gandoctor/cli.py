@@ -80,7 +80,8 @@ TrustOpt = Annotated[
     bool,
     typer.Option(
         "--trust-pickle",
-        help="Allow unpickling whole modules: runs code from the file. Only for files you trust.",
+        help="Load files that run code when read (pickled modules, TorchScript, torch.export). "
+        "Only for files you trust.",
     ),
 ]
 LatentDistOpt = Annotated[LatentDistribution, typer.Option("--latent", help="Distribution of z.")]
