@@ -1,0 +1,47 @@
+"""Options shared by several commands, with their help text."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from gandoctor.config import LatentDistribution
+
+ArchOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Architecture: package.module:Class or path/to/file.py:Class (runs that code)."
+    ),
+]
+ArchKwargsOpt = Annotated[
+    str | None, typer.Option(help="Constructor arguments for --arch, as JSON: '{\"nz\": 100}'.")
+]
+LatentOpt = Annotated[
+    str | None, typer.Option(help="Latent shape without batch axis, e.g. 100,1,1 or 128.")
+]
+RangeOpt = Annotated[
+    str | None, typer.Option(help="Generator output range, e.g. -1,1 or 0,1 (default: detected).")
+]
+DeviceOpt = Annotated[str, typer.Option(help="torch device, e.g. cpu, cuda, cuda:1, mps.")]
+KeyOpt = Annotated[
+    str | None, typer.Option(help="Entry of a nested checkpoint holding the generator, e.g. netG.")
+]
+PrefixOpt = Annotated[
+    str | None, typer.Option(help="Prefix to strip from state-dict keys, e.g. module.")
+]
+TrustOpt = Annotated[
+    bool,
+    typer.Option(
+        "--trust-pickle",
+        help="Load files that run code when read (pickled modules, TorchScript, torch.export). "
+        "Only for files you trust.",
+    ),
+]
+LatentDistOpt = Annotated[LatentDistribution, typer.Option("--latent", help="Distribution of z.")]
+ClassesOpt = Annotated[
+    int | None, typer.Option(help="Conditional generator: pass labels of this many classes.")
+]
+JsonOpt = Annotated[
+    str | None, typer.Option("--json", help="Write the JSON report to PATH, or to stdout with -.")
+]
