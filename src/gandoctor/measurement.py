@@ -47,6 +47,9 @@ class ProbeOutcome:
     heldout_samples: int
     heldout_latents: int
     notes: list[str] = field(default_factory=list)
+    complete: bool = True
+    """False when the probe was cut short (time budget, interrupt) before its verdict
+    settled: the findings describe the steps that ran, and may change with more."""
 
 
 def measurement_steps(total: int, growth: float, max_interval: int) -> list[int]:

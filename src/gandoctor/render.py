@@ -160,6 +160,8 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
         header.append(f"{c.checkpoint}: ", style="bold")
     header.append(str(c.verdict), style=VERDICT_STYLE[c.verdict])
     header.append(f" — {c.outcome.stop_reason} in {c.outcome.seconds:.1f} s")
+    if not c.outcome.complete:
+        header.append(" (partial: the verdict may change with more steps)", style="yellow")
     lines.append(header)
     for f in c.outcome.findings:
         mark, style = SEVERITY_MARK[f.severity]

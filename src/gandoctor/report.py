@@ -40,6 +40,7 @@ class CheckpointReport:
             "data": self.data,
             "probe": {
                 "steps_run": o.summary.steps_run if o.summary else 0,
+                "complete": o.complete,
                 "stopped_early": o.stopped_early,
                 "stop_reason": o.stop_reason,
                 "seconds": o.seconds,
@@ -69,6 +70,11 @@ class Report:
         return worst(c.verdict for c in self.checkpoints)
 
     @property
+    def complete(self) -> bool:
+        """False when any checkpoint's probe was cut short before its verdict settled."""
+        return all(c.outcome.complete for c in self.checkpoints)
+
+    @property
     def gate_failures(self) -> list[tuple[str, str]]:
         """(checkpoint, finding code) for every finding named by ``fail_on``."""
         return [
@@ -88,6 +94,7 @@ class Report:
             "schema": SCHEMA,
             "version": self.version,
             "verdict": str(self.verdict),
+            "complete": self.complete,
             "exit_code": self.exit_code,
             "fail_on": str(self.fail_on),
             "settings": asdict(self.settings),
