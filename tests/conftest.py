@@ -17,6 +17,12 @@ LATENT = 16
 RESOLUTION = 16
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch) -> None:
+    """Each test gets its own empty cache of decoded images, never the user's."""
+    monkeypatch.setenv("GANDOCTOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 @cache
 def _digits(resolution: int) -> torch.Tensor:
     from sklearn.datasets import load_digits

@@ -86,6 +86,9 @@ class DataOptions:
     than a probe of a few hundred steps at batch 64 can use (500 x 64 = 32k draws), and keep
     decoding time and memory bounded for folders of any size."""
     seed: int = 0
+    cache: bool = True
+    """Keep decoded image folders in the user's cache folder (gandoctor.data.cache), so a
+    second probe of the same files skips decoding."""
 
 
 @dataclass(frozen=True)

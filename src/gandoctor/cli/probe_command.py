@@ -63,6 +63,9 @@ def probe(
     max_images: Annotated[int, typer.Option(help="Use at most this many real images.")] = (
         _DATA.max_images
     ),
+    cache: Annotated[
+        bool, typer.Option(help="Reuse decoded images from the user's cache folder.")
+    ] = _DATA.cache,
     grad_batches: Annotated[
         int, typer.Option(help="Fixed latent batches per gradient measurement.")
     ] = _PROBE.grad_batches,
@@ -117,7 +120,7 @@ def probe(
         )
         if max_images < 2:
             raise ConfigError(f"--max-images must be at least 2, got {max_images}")
-        data_options = DataOptions(max_images=max_images, seed=seed)
+        data_options = DataOptions(max_images=max_images, seed=seed, cache=cache)
 
         from rich.console import Console
 

@@ -14,6 +14,7 @@ import torch
 from PIL import Image, ImageOps
 
 from gandoctor.config import DataOptions
+from gandoctor.data import cache
 from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
 from gandoctor.errors import DataError
 
@@ -107,9 +108,9 @@ def load_folder(
     on_warning: Callable[[str], None] | None,
 ) -> RealData:
     if len(shape) != 3:
-        size = shape[0]
         raise DataError(
-            f"{root} holds images, the generator makes {size}-vectors: save (N, {size}) .npy"
+            f"{root} holds images, the generator makes {shape[0]}-vectors: "
+            f"save (N, {shape[0]}) .npy"
         )
     channels, height, width = shape
     if channels not in (1, 3):
@@ -124,15 +125,48 @@ def load_folder(
         raise DataError(f"no image files found in {root} (looked for {hint})")
     chosen = [files[i] for i in choose(len(files), options.max_images, options.seed)]
     mode = "L" if channels == 1 else "RGB"
+    size = (width, height)
+    # The cache key needs a stat of each chosen file: cheap next to decoding it.
+    key = cache.cache_key(root, chosen, mode, size) if options.cache else None
+    decoded = cache.load(key) if key else None
+    if decoded is None:
+        decoded = _decode_files(root, chosen, mode, size)
+        if key:
+            cache.store(key, decoded)
+    used, failures, stored = len(decoded.pixels), decoded.failures, decoded.stored
+    pixels = torch.from_numpy(decoded.pixels)
+    samples = (pixels.permute(0, 3, 1, 2) if pixels.ndim == 4 else pixels.unsqueeze(1)).float()
+    if used < 2:
+        first = f" (first: {failures[0]})" if failures else ""
+        raise DataError(f"{used} of {len(chosen)} image files in {root} could be read{first}")
+    if failures and on_warning is not None:
+        sampled = "sampled " if len(chosen) < len(files) else ""
+        on_warning(
+            f"skipped {len(failures)} of {len(chosen)} {sampled}files that could not be read "
+            f"as images (first: {failures[0]})"
+        )
+    scale_(samples, (0.0, 255.0), value_range)
+    conversion = (
+        f"{most_common(stored)} -> {mode} {width}x{height} (centre crop to the aspect ratio, "
+        f"bicubic resize), values 0..255 -> [{value_range[0]:g}, {value_range[1]:g}]"
+    )
+    return RealData(samples, root, "image folder", len(files), used, len(failures), conversion)
+
+
+def _decode_files(
+    root: str, chosen: list[str], mode: str, size: tuple[int, int]
+) -> cache.DecodedImages:
+    """Decode the chosen files (relative to ``root``) to uint8 pixels of ``size`` (W, H)."""
 
     def decode(relative: str) -> tuple[np.ndarray, str] | str:
         try:
-            return _decode_image(os.path.join(root, relative), mode, (width, height))
+            return _decode_image(os.path.join(root, relative), mode, size)
         except _DECODE_ERRORS as exc:
             return f"{relative}: {one_line(exc)}"
 
     # Preallocated to the files chosen: memory is bounded by the cap.
-    samples = torch.empty((len(chosen), channels, height, width), dtype=torch.float32)
+    shape = (len(chosen), size[1], size[0]) + ((3,) if mode == "RGB" else ())
+    pixels = np.empty(shape, dtype=np.uint8)
     used = 0
     failures: list[str] = []
     stored: Counter[str] = Counter()
@@ -144,23 +178,7 @@ def load_folder(
                 failures.append(result)
                 continue
             stored[result[1]] += 1
-            pixels = torch.from_numpy(result[0])
-            samples[used] = pixels.permute(2, 0, 1) if pixels.ndim == 3 else pixels
+            pixels[used] = result[0]
             used += 1
-    if used < 2:
-        first = f" (first: {failures[0]})" if failures else ""
-        raise DataError(f"{used} of {len(chosen)} image files in {root} could be read{first}")
-    if failures and on_warning is not None:
-        sampled = "sampled " if len(chosen) < len(files) else ""
-        on_warning(
-            f"skipped {len(failures)} of {len(chosen)} {sampled}files that could not be read "
-            f"as images (first: {failures[0]})"
-        )
-    if used < len(chosen):
-        samples = samples[:used].clone()  # clone: give back the unused rows' memory
-    scale_(samples, (0.0, 255.0), value_range)
-    conversion = (
-        f"{most_common(stored)} -> {mode} {width}x{height} (centre crop to the aspect ratio, "
-        f"bicubic resize), values 0..255 -> [{value_range[0]:g}, {value_range[1]:g}]"
-    )
-    return RealData(samples, root, "image folder", len(files), used, len(failures), conversion)
+    return cache.DecodedImages(pixels[:used].copy() if used < len(chosen) else pixels,
+                               stored, failures)  # fmt: skip
