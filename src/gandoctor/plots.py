@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from gandoctor.errors import ConfigError
-from gandoctor.report import Report
+from gandoctor.report import Report, new_file_mode
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -77,6 +77,7 @@ def _save(fig: Any, target: Path) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=120)
+        os.chmod(tmp, new_file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -37,6 +37,7 @@ def _root(
 
 def main() -> None:
     """Console entry point: usage errors become one line on stderr and exit code 2."""
+    _printable_file_names()
     try:
         code = app(standalone_mode=False)
     except _CLI_ERRORS as error:
@@ -68,6 +69,15 @@ def _cli_error_types() -> tuple[type[Exception], ...]:
 
 
 _CLI_ERRORS = _cli_error_types()
+
+
+def _printable_file_names() -> None:
+    """File names that are not valid UTF-8 reach Python as lone surrogates, which a strict
+    UTF-8 stream refuses to print, failing after the probe ran. Such streams escape them
+    instead (``\\udcff``); streams that already write them back as bytes are left alone."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _one_line(message: str) -> str:

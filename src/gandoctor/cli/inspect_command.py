@@ -46,6 +46,9 @@ def inspect(
     with user_errors():
         parsing.check_output_path(json_out)
         from gandoctor.api import inspect as inspect_checkpoint
+        from gandoctor.outputs import check_outputs_are_not_inputs
+
+        check_outputs_are_not_inputs({"--json": json_out}, [checkpoint])
 
         options = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,

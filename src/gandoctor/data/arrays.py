@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from gandoctor.config import DataOptions
 from gandoctor.data.common import RealData, choose, crop_box, one_line, scale_
 from gandoctor.errors import DataError
+from gandoctor.resources import check_memory
 
 _NPZ_KEYS = ("images", "x", "data", "arr_0")
 _ARRAY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)
@@ -151,6 +152,14 @@ def load_array_file(
     rows = choose(array.shape[0], options.max_images, options.seed)
     if len(rows) < 2:
         raise DataError(f"{source}: {len(rows)} sample(s); the probe needs at least 2")
+    check_memory(
+        len(rows) * math.prod(shape) * 4,  # the float32 samples; the file stays memory-mapped
+        lambda needed, available: (
+            f"{source}: {len(rows)} samples of shape {tuple(shape)} need about {needed} of "
+            f"memory as float32 but only {available} is available; pass a smaller --max-images"
+        ),
+        DataError,
+    )
     # Checked on the chosen rows only: they are read anyway, the others never are. uint8
     # needs no pass over the data: it is finite and in 0..255 by construction.
     low, high = (0.0, 255.0) if array.dtype == np.uint8 else _value_span(source, array, rows)

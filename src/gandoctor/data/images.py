@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,16 +18,21 @@ from gandoctor.config import DataOptions
 from gandoctor.data import cache
 from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
 from gandoctor.errors import DataError
+from gandoctor.resources import check_memory
 
 # Named first when no image is found, because they are the ones users look for.
 _COMMON_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 _WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
 # What Pillow's plugins raise for a file they cannot decode (broken headers give the odd
-# IndexError or KeyError). DecompressionBombError is not an OSError: Pillow's guard stays on
-# and such files count as unreadable.
+# IndexError or KeyError). Pillow's decompression-bomb guard stays on: an image above
+# Image.MAX_IMAGE_PIXELS (89.5 million pixels) warns, one above twice that raises; both
+# count as unreadable and are skipped (the warning is made an error while decoding), so no
+# image larger than the limit is ever decoded.
 _BROKEN_FILE = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, struct.error)
-_DECODE_ERRORS = (*_BROKEN_FILE, Image.DecompressionBombError)
+_DECODE_ERRORS = (*_BROKEN_FILE, Image.DecompressionBombError, Image.DecompressionBombWarning)
+# Bytes per pixel value while loading: the decoded uint8 pixels and the float32 samples.
+_BYTES_PER_VALUE = 1 + 4
 
 
 def image_extensions() -> frozenset[str]:
@@ -124,6 +130,14 @@ def load_folder(
         hint = f"{', '.join(common)} and {len(known) - len(common)} more"
         raise DataError(f"no image files found in {root} (looked for {hint})")
     chosen = [files[i] for i in choose(len(files), options.max_images, options.seed)]
+    check_memory(
+        len(chosen) * channels * height * width * _BYTES_PER_VALUE,
+        lambda needed, available: (
+            f"{root}: {len(chosen)} images at {channels}x{height}x{width} need about {needed} "
+            f"of memory but only {available} is available; pass a smaller --max-images"
+        ),
+        DataError,
+    )
     mode = "L" if channels == 1 else "RGB"
     size = (width, height)
     # The cache key needs a stat of each chosen file: cheap next to decoding it.
@@ -171,8 +185,17 @@ def _decode_files(
     failures: list[str] = []
     stored: Counter[str] = Counter()
     # Pillow releases the GIL while decoding and resizing; map() keeps the file order, so
-    # the result does not depend on which thread finishes first.
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+    # the result does not depend on which thread finishes first. The warnings filter is
+    # process-wide, so the worker threads see it too: a decompression-bomb warning skips the
+    # file, and Pillow's other warnings about a file's bytes (a TIFF tag past the end,
+    # corrupt EXIF), several lines each on stderr, are dropped: the file decodes or counts
+    # as unreadable.
+    with (
+        warnings.catch_warnings(),
+        ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool,
+    ):
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         for result in pool.map(decode, chosen):
             if isinstance(result, str):
                 failures.append(result)

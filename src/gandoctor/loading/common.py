@@ -12,6 +12,8 @@ from typing import Any
 
 from gandoctor.errors import GanDoctorError
 
+_TORCHSCRIPT_TRACE = "Traceback of TorchScript"
+
 KEY_LIST_LIMIT = 10
 """Keys shown in one message before the rest is summarised: enough to recognise a pattern
 (a prefix, a renamed block), short enough to stay one readable line."""
@@ -26,6 +28,11 @@ def describe_exception(exc: BaseException) -> str:
     """``ExcType: message`` on one line, the way the user would recognise it."""
     message = one_line(str(exc))
     name = type(exc).__name__
+    if _TORCHSCRIPT_TRACE in message:
+        # TorchScript puts its serialised code and two tracebacks before the error itself,
+        # which is the last line: ``builtins.RuntimeError: boom``.
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return f"TorchScript {one_line(lines[-1]).removeprefix('builtins.')}"
     return f"{name}: {message}" if message else name
 
 

@@ -12,7 +12,8 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -60,8 +61,9 @@ def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
     """Import ``arch`` and construct it with ``kwargs`` (the ``--arch-kwargs``)."""
     cls = import_arch_class(arch)
     try:
-        return cls(**kwargs)
-    except Exception as exc:
+        with user_code():
+            return cls(**kwargs)
+    except (Exception, SystemExit) as exc:
         # The constructor is user code: a TypeError usually means the kwargs do not match its
         # signature, anything else is the class rejecting their values. Either way the user
         # fixes the option, so it is reported as one line rather than a traceback.
@@ -71,9 +73,24 @@ def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
         ) from exc
 
 
+@contextmanager
+def user_code() -> Iterator[None]:
+    """Run user code so that it writes nothing the user did not ask for: no ``__pycache__``
+    beside their files, and its prints on stderr, where they cannot corrupt a report that
+    goes to stdout (``--json -``)."""
+    saved = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.dont_write_bytecode = saved
+
+
 def _import_dotted(name: str) -> ModuleType:
     try:
-        return importlib.import_module(name)
+        with user_code():
+            return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (name == exc.name or name.startswith(f"{exc.name}.")):
             raise ConfigError(
@@ -83,7 +100,7 @@ def _import_dotted(name: str) -> ModuleType:
         raise ConfigError(
             f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
         ) from exc
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: a module that calls sys.exit()
         raise ConfigError(
             f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
         ) from exc
@@ -105,8 +122,9 @@ def _import_file(location: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:
+        with user_code():
+            spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:
         del sys.modules[name]
         raise ConfigError(
             f"--arch: importing {location} failed: {describe_exception(exc)}"

@@ -6,7 +6,9 @@ the module says about itself, and last what one forward pass shows.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
+from contextlib import redirect_stdout
 from typing import Any
 
 import torch
@@ -141,9 +143,10 @@ def probe_output(
     if num_classes is not None:
         suffix += f" (called as G(z, labels) with {num_classes} classes, from --num-classes)"
     try:
-        with torch.no_grad():
+        # Prints of user code go to stderr: stdout may carry the report (--json -).
+        with torch.no_grad(), redirect_stdout(sys.stderr):
             output = module(*inputs)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # SystemExit: user code calling sys.exit()
         # User code may raise anything; the message keeps its type and text on one line.
         raise CheckpointError(
             f"{path}: the generator's forward failed on a latent of shape "

@@ -17,7 +17,7 @@ from gandoctor.loading.common import (
     describe_exception,
     format_keys,
 )
-from gandoctor.loading.custom_arch import build_arch
+from gandoctor.loading.custom_arch import build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator
 from gandoctor.loading.inspection import (
@@ -70,6 +70,8 @@ def load_generator(
     :class:`ConfigError` (the options), each with a one-line message.
     """
     device = _check_device(options.device)
+    if options.arch is not None:
+        split_arch(options.arch)  # an empty or malformed --arch fails before the file is read
     if options.arch_kwargs and not options.arch:
         # Silently ignoring them would probe a different generator than the user described.
         raise ConfigError(
@@ -222,6 +224,9 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
 
 def _check_device(device: str) -> torch.device:
     try:
-        return torch.device(device)
+        parsed = torch.device(device)
     except RuntimeError as exc:
         raise ConfigError(f"unknown device {device!r}: {describe_exception(exc)}") from exc
+    if parsed.type == "meta":  # shapes without data: nothing can be measured on it
+        raise ConfigError("cannot probe on device meta: its tensors hold no values; use cpu")
+    return parsed

@@ -186,6 +186,8 @@ def _json_value(path: str, metadata: Mapping[str, str], key: str, default: Any) 
         raise CheckpointError(
             f"{path}: metadata {key} is not valid JSON ({one_line(exc.msg)}): {text[:80]!r}"
         ) from exc
+    except RecursionError:  # nested thousands deep
+        raise CheckpointError(f"{path}: metadata {key} is nested too deeply") from None
 
 
 def lookup_registered(name: str, named_by: str) -> ArchitectureSpec:

@@ -18,6 +18,7 @@ from torch import nn
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.common import one_line
+from gandoctor.loading.files import check_fits_in_memory, regular_file_size
 from gandoctor.loading.formats.configs import (
     ConfigFile,
     config_facts,
@@ -67,8 +68,6 @@ def read_source(path: str | os.PathLike[str], options: LoadOptions, device: torc
     """
     name = os.fspath(path)
     file = Path(name)
-    if not file.exists():
-        raise CheckpointError(f"{name}: checkpoint file not found")
     if file.is_dir():
         weights = folder_weights(file)
         config = folder_config(file)
@@ -76,9 +75,11 @@ def read_source(path: str | os.PathLike[str], options: LoadOptions, device: torc
             checkpoint = read_safetensors(weights)
             return _state(name, HF_FOLDER, checkpoint.tensors, checkpoint.metadata, options, config)
         check_usable_device(device)
+        check_fits_in_memory(str(weights), regular_file_size(str(weights)))
         stored = load_torch_file(str(weights), device, options.trust_pickle)
         return _state(name, HF_FOLDER, stored, {}, options, config)
 
+    size = regular_file_size(name)  # before any read: a FIFO would block it
     kind = _detect(name, file)
     if kind == SAFETENSORS:
         checkpoint = read_safetensors(name)
@@ -87,6 +88,9 @@ def read_source(path: str | os.PathLike[str], options: LoadOptions, device: torc
     check_usable_device(device)
     if kind in (TORCH_EXPORT, TORCHSCRIPT) and not options.trust_pickle:
         raise untrusted_program(name, kind)
+    # These readers load every tensor at once and the dtypes are unknown until then, so the
+    # file's size stands for the weights' float32 size.
+    check_fits_in_memory(name, size)
     if kind == TORCH_EXPORT:
         return _refuse_arch(load_exported(name), options)
     if kind == TORCHSCRIPT:
@@ -164,11 +168,18 @@ def _detect(name: str, file: Path) -> str:
         raise CheckpointError(f"{name}: cannot read the checkpoint ({reason})") from exc
     suffix = file.suffix.lower()
     if head.startswith(_ZIP_MAGIC):
-        entries = _zip_entries(file)
+        entries = _zip_entries(name, file)
         if suffix == ".pt2" or "archive_format" in entries:
             return TORCH_EXPORT
         if "constants.pkl" in entries or "code" in entries:
             return TORCHSCRIPT
+        if "data.pkl" not in entries:
+            # Any other zip (a folder of images, a NumPy .npz): torch.load would fail with a
+            # message about its own archive reader.
+            raise CheckpointError(
+                f"{name}: a zip archive but not a torch checkpoint: torch.save, TorchScript "
+                "and torch.export archives hold a data.pkl, this one does not"
+            )
         return TORCH
     if _is_safetensors(file, head):
         return SAFETENSORS
@@ -194,11 +205,14 @@ def _is_safetensors(file: Path, head: bytes) -> bool:
     return int.from_bytes(head[:8], "little") + 8 <= file.stat().st_size
 
 
-def _zip_entries(file: Path) -> set[str]:
+def _zip_entries(name: str, file: Path) -> set[str]:
     """Names of the archive's first level below its root folder (``data.pkl``, ``code``)."""
     try:
         with zipfile.ZipFile(file) as archive:
             names = archive.namelist()
-    except (zipfile.BadZipFile, OSError):
-        return set()  # torch.load will say what is wrong with it
-    return {parts[1] for name in names if len(parts := name.split("/")) > 1}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise CheckpointError(
+            f"{name}: cannot read the torch.save file (a damaged zip archive: "
+            f"{one_line(str(exc))}); a truncated download or copy leaves this"
+        ) from exc
+    return {parts[1] for entry in names if len(parts := entry.split("/")) > 1}

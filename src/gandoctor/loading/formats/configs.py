@@ -34,6 +34,8 @@ FOLDER_CONFIG = "config.json"
 FOLDER_TORCH_WEIGHTS = "pytorch_model.bin"
 """What older ``save_pretrained`` versions wrote instead of ``model.safetensors``."""
 
+MAX_CONFIG_BYTES = 1 << 24
+"""16 MiB: Hugging Face config files take kilobytes; a larger file is not read into memory."""
 SIDECAR_NAMES = ("generator_config.json", "config.json")
 """Looked for after ``<checkpoint stem>.json``, most specific first."""
 
@@ -120,11 +122,16 @@ def config_facts(
 
 def _read(path: Path, constructor: bool) -> ConfigFile | None:
     try:
+        if (size := path.stat().st_size) > MAX_CONFIG_BYTES:
+            raise CheckpointError(
+                f"{path}: {size} bytes is too large for a config (at most "
+                f"{MAX_CONFIG_BYTES}); move it, it sits beside the checkpoint"
+            )
         values = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         reason = one_line(exc.strerror or str(exc))
         raise CheckpointError(f"{path}: cannot read the config ({reason})") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         # A broken file beside the checkpoint may have been meant to describe it: say so
         # rather than probe a generator built without it.
         raise CheckpointError(

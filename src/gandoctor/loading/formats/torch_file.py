@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import warnings
 
 import torch
 
@@ -62,7 +63,10 @@ def _load_trusted(path: str, device: torch.device) -> object:
 def _load(path: str, device: torch.device, weights_only: bool) -> object:
     # An open file rather than the path: given a path ending in .safetensors, torch.load
     # reads it as safetensors, and the content has already been found to be a torch.save.
-    with open(path, "rb") as handle:
+    # Its warnings (a pickle protocol it did not expect, ...) are about the file's bytes, on
+    # several lines of stderr; whether the file loads is said by its result or its error.
+    with open(path, "rb") as handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         return torch.load(handle, map_location=device, weights_only=weights_only)
 
 
