@@ -33,8 +33,9 @@ N_IMAGES = 400
 TABLE_ROWS = ("steps to saturation", "held-out accuracy", "minimax")
 
 # Thresholds that make D count as saturated from step 0 (a fail-severity `saturation`
-# finding after a few steps) and rule out `vanishing` and `exploding`, so the findings of a
-# short probe of an untrained DCGAN are exactly saturation (fail) + mode_mismatch (info).
+# finding after a few steps) and rule out `vanishing`, `exploding` and `collapse` (an untrained
+# generator's samples are all alike), so the findings of a short probe of an untrained DCGAN
+# are exactly saturation (fail) + mode_mismatch (info).
 FORCED = [
     "--threshold", "saturation_accuracy=0",
     "--threshold", "saturation_fake_prob=1",
@@ -43,6 +44,10 @@ FORCED = [
     "--threshold", "exploding_fail_decades=99",
     "--threshold", "exploding_warn_decades=99",
     "--threshold", "noisy_cv=99",
+    "--threshold", "collapse_fail_duplicates=1e9",
+    "--threshold", "collapse_warn_duplicates=1e9",
+    "--threshold", "collapse_warn_diversity=0",
+    "--threshold", "collapse_warn_coverage=0",
 ]  # fmt: skip
 
 

@@ -15,11 +15,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DataOptions",
+    "GeneratorCheckFailed",
     "LoadOptions",
     "ProbeConfig",
+    "RemedyOptions",
     "Report",
     "Thresholds",
     "__version__",
+    "check",
     "load_generator",
     "load_real_data",
     "probe",
@@ -28,6 +31,8 @@ __all__ = [
 
 _LAZY = {
     "probe": "gandoctor.api",
+    "check": "gandoctor.assertions",
+    "GeneratorCheckFailed": "gandoctor.assertions",
     "load_generator": "gandoctor.loading",
     "load_real_data": "gandoctor.data",
     "run_probe": "gandoctor.measurement",
@@ -35,12 +40,14 @@ _LAZY = {
     "DataOptions": "gandoctor.config",
     "LoadOptions": "gandoctor.config",
     "ProbeConfig": "gandoctor.config",
+    "RemedyOptions": "gandoctor.config",
     "Thresholds": "gandoctor.config",
 }
 
 if TYPE_CHECKING:
     from gandoctor.api import probe
-    from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, Thresholds
+    from gandoctor.assertions import GeneratorCheckFailed, check
+    from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions, Thresholds
     from gandoctor.data import load_real_data
     from gandoctor.loading import load_generator
     from gandoctor.measurement import run_probe

@@ -5,69 +5,155 @@ from __future__ import annotations
 import glob
 import os
 import re
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 
 from gandoctor import __version__
-from gandoctor.config import DataOptions, LoadOptions, ProbeConfig
-from gandoctor.data import RealData, load_real_data
-from gandoctor.errors import CheckpointError
+from gandoctor.baseline import compare, load_baseline, match
+from gandoctor.budget import share_budget
+from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions
+from gandoctor.data import RealData, load_real_data, real_data_from_tensor
+from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.gate import FailOn, parse_fail_on
 from gandoctor.generator import frozen, mode_matters
+from gandoctor.in_memory import check_device, load_module, module_device, module_names
+from gandoctor.interrupt import ProbeInterrupted
 from gandoctor.latent import LatentSpec
 from gandoctor.loading import LoadedGenerator, load_generator
+from gandoctor.loading.guard import guard_forward
 from gandoctor.measurement import run_probe
 from gandoctor.metrics import relative_difference
+from gandoctor.remedies import with_remedies
 from gandoctor.report import CheckpointReport, Report
 
 PathLike = str | os.PathLike[str]
+Generator = PathLike | nn.Module
 CheckpointProgress = Callable[[str, int, int], None]
 """Called as ``on_progress(checkpoint, step, total_steps)`` after every D step."""
 
 
 def probe(
-    checkpoints: PathLike | Sequence[PathLike],
-    data: PathLike,
+    checkpoints: Generator | Sequence[Generator],
+    data: PathLike | torch.Tensor | np.ndarray,
     *,
+    latent_shape: Sequence[int] | None = None,
+    output_range: tuple[float, float] | None = None,
     load_options: LoadOptions | None = None,
     data_options: DataOptions | None = None,
     config: ProbeConfig | None = None,
     fail_on: str | FailOn = "fail",
+    baseline: PathLike | None = None,
     on_progress: CheckpointProgress | None = None,
     on_warning: Callable[[str], None] | None = None,
+    remedies: RemedyOptions | None = None,
 ) -> Report:
-    """Probe each checkpoint against the real data at ``data`` and return the report.
+    """Probe each generator against the real data and return the report.
 
-    Every checkpoint gets the same probe settings and seeds. Real data are read once for
-    each distinct output shape and range among the generators.
+    ``checkpoints``: checkpoint paths (files, folders of checkpoints, quoted globs) and/or
+    ``torch.nn.Module`` generators, which are probed where they are and left as they were.
+    ``data``: a folder of images, a ``.npy``/``.npz`` file, or a tensor/array of real samples
+    shaped like the generator's output and already in its value range.
+    ``latent_shape`` and ``output_range`` override what is detected (``--latent-shape``,
+    ``--output-range``). ``fail_on`` is the gate (``gandoctor.gate``); ``baseline`` a saved
+    JSON report whose regressions also fail it (``gandoctor.baseline``).
+    Every generator gets the same probe settings and seeds; ``config.max_seconds`` is one
+    budget for the whole call, shared equally among the generators still to probe. Real
+    data are read once for each distinct output shape and range among the generators.
+    ``remedies``: also run the remedy checks (remedies.py) after each probe; each of their
+    runs gets the time a probe of that generator would get.
     """
-    given = [checkpoints] if isinstance(checkpoints, str | os.PathLike) else list(checkpoints)
-    paths = expand_checkpoints(given)
-    load_options = load_options or LoadOptions()
-    config = config or ProbeConfig(device=load_options.device)
+    started = time.perf_counter()
+    items = _generator_items(checkpoints)
+    load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
+    modules = [item for item in items if isinstance(item, nn.Module)]
+    device = str(module_device(modules[0])) if modules else load_options.device
+    config = config or ProbeConfig(device=device)
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
-    generators = [load_generator(p, load_options) for p in paths]  # fail fast on bad input
+    module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
+    names = [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]
+    saved = load_baseline(baseline) if baseline is not None else None
+    if saved is not None:
+        match(names, saved)  # a baseline that fits no generator fails before the probe
+    generators = [_load(i, n, load_options, config) for i, n in zip(items, names, strict=True)]
     cache: dict[tuple[object, ...], RealData] = {}
-    reports = []
-    for path, loaded in zip(paths, generators, strict=True):
-        real = _real_data(data, loaded, data_options, cache, on_warning)
-        name = str(path)
-        progress = (lambda s, t, n=name: on_progress(n, s, t)) if on_progress else None
-        outcome = run_probe(
-            loaded.module,
-            latent_spec(loaded, load_options),
-            real.samples,
-            config,
-            progress,
-            output_range=loaded.info.output_range,
-        )
-        facts = generator_facts(loaded, load_options)
-        reports.append(CheckpointReport(name, facts, real.describe(), outcome))
-    return Report(reports, config, gate, __version__)
+    reports: list[CheckpointReport] = []
+    try:
+        for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
+            real = _real_data(data, loaded, data_options, cache, on_warning)
+            progress = (lambda s, t, n=name: on_progress(n, s, t)) if on_progress else None
+            facts = generator_facts(loaded, load_options)
+            try:
+                outcome = run_probe(
+                    loaded.module,
+                    latent_spec(loaded, load_options),
+                    real.samples,
+                    share_budget(config, started, len(names) - index),
+                    progress,
+                    output_range=loaded.info.output_range,
+                )
+            except ProbeInterrupted as interrupt:  # Ctrl-C: keep the steps that ran
+                if (cut := interrupt.outcome) is not None:
+                    reports.append(CheckpointReport(name, facts, real.describe(), cut))
+                raise
+            checks = None
+            if remedies is not None:
+                outcome, checks = with_remedies(
+                    loaded.module, latent_spec(loaded, load_options), real.samples,
+                    share_budget(config, started, len(names) - index), outcome, remedies,
+                    loaded.info.output_range, on_progress, name,
+                )  # fmt: skip
+            reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks))
+    except KeyboardInterrupt as interrupt:
+        # The checkpoints probed so far, the one cut short marked incomplete (interrupt.py).
+        partial = Report(reports, config, gate, __version__) if reports else None
+        raise ProbeInterrupted(getattr(interrupt, "outcome", None), partial) from None
+    report = Report(reports, config, gate, __version__)
+    return report if saved is None else replace(report, baseline=compare(report, saved))
+
+
+def _generator_items(given: Generator | Sequence[Generator]) -> list[str | nn.Module]:
+    """Modules as they are, paths expanded (folders, globs); an nn.Sequential is one module,
+    not a sequence of generators."""
+    listed = [given] if isinstance(given, str | os.PathLike | nn.Module) else list(given)
+    items: list[str | nn.Module] = []
+    for item in listed:
+        if not isinstance(item, str | os.PathLike | nn.Module):
+            raise ConfigError(
+                f"expected checkpoint paths or torch.nn.Module generators, got {item!r}"
+            )
+        items += [item] if isinstance(item, nn.Module) else expand_checkpoints([item])
+    return items
+
+
+def _with_overrides(
+    options: LoadOptions,
+    latent_shape: Sequence[int] | None,
+    output_range: tuple[float, float] | None,
+) -> LoadOptions:
+    if latent_shape is not None:
+        options = replace(options, latent_shape=tuple(latent_shape))
+    if output_range is not None:
+        options = replace(options, output_range=output_range)
+    return options
+
+
+def _load(
+    item: str | nn.Module, name: str, options: LoadOptions, config: ProbeConfig
+) -> LoadedGenerator:
+    if isinstance(item, nn.Module):
+        check_device(name, item, config)
+        return load_module(item, name, options)
+    loaded = load_generator(item, options)
+    guard_forward(loaded.module, name)  # the file's code failing later: one line (guard.py)
+    return loaded
 
 
 CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".tar", ".ckpt", ".pt2", ".ts")
@@ -110,6 +196,7 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
     from eval-mode ones."""
     load_options = load_options or LoadOptions()
     loaded = load_generator(path, load_options)
+    guard_forward(loaded.module, os.fspath(path))
     facts = generator_facts(loaded, load_options)
     facts["train_eval_difference"] = None
     if mode_matters(loaded.module):
@@ -136,13 +223,17 @@ def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, 
 
 
 def _real_data(
-    data: PathLike,
+    data: PathLike | torch.Tensor | np.ndarray,
     loaded: LoadedGenerator,
     options: DataOptions,
     cache: dict[tuple[object, ...], RealData],
     on_warning: Callable[[str], None] | None,
 ) -> RealData:
     key = (loaded.info.output_shape, loaded.info.output_range)
+    if isinstance(data, torch.Tensor | np.ndarray):
+        return real_data_from_tensor(
+            data, sample_shape=loaded.info.output_shape, value_range=loaded.info.output_range
+        )
     if key not in cache:
         cache[key] = load_real_data(
             Path(data),

@@ -15,12 +15,18 @@ import torch.nn.functional as F
 from torch import nn
 
 from gandoctor import metrics
+from gandoctor.budget import TimeBudget
+from gandoctor.collapse import CollapseStats, probe_collapse
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.errors import ConfigError, DataError
 from gandoctor.generator import check_health, frozen
+from gandoctor.instance_noise import InstanceNoise, no_noise
+from gandoctor.interrupt import interruptible
 from gandoctor.latent import GeneratorInputs, LatentSpec, first
-from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary, summarize
+from gandoctor.layers import LayerGradients, LayerRecorder, layer_gradient_norm
+from gandoctor.overfitting import overfit_figures
+from gandoctor.summary import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
 
 ProgressCallback = Callable[[int, int], None]
@@ -50,6 +56,11 @@ class ProbeOutcome:
     complete: bool = True
     """False when the probe was cut short (time budget, interrupt) before its verdict
     settled: the findings describe the steps that ran, and may change with more."""
+    layers: LayerGradients | None = None
+    """Per-layer gradient norms (``ProbeConfig.per_layer``); None when not recorded."""
+    collapse: CollapseStats | None = None
+    """Diversity of generated samples against held-out real ones (collapse.py); None for a
+    broken generator or too few samples."""
 
 
 def measurement_steps(total: int, growth: float, max_interval: int) -> list[int]:
@@ -96,6 +107,7 @@ def run_probe(
     start = time.perf_counter()
     device = torch.device(config.device)
     rng = torch.Generator().manual_seed(config.seed)  # CPU generator: same draws on any device
+    noise = InstanceNoise.of(config)  # None without instance noise: no extra draws
     train_idx, heldout_idx = split_heldout(len(real), config, rng)
     train_real, heldout_real = real[train_idx].to(device), real[heldout_idx].to(device)
     spec = LatentSpec.of(latent)
@@ -106,9 +118,19 @@ def run_probe(
             "trains on; use a smaller --batch-size"
         )
     notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
+    # D's training reals for r_t and r_v, as many as held out; train_idx is a random
+    # permutation, so its head is a random subset, and no draw changes the other numbers.
+    train_subset = train_real[: len(heldout_idx)]
 
-    with frozen(generator, config.train_mode) as params:
-        sample = generator(*first(z_batches[0], 1))
+    series, health = ProbeSeries(), None  # health: GeneratorHealth | None
+
+    def partial() -> ProbeOutcome | None:  # Ctrl-C: what was measured, marked incomplete
+        return _interrupted(series, health, config, start, len(train_idx), len(heldout_idx), notes)
+
+    with frozen(generator, config.train_mode) as params, interruptible(partial):
+        recorder = LayerRecorder(generator, params) if config.per_layer else None
+        # Two samples: BatchNorm1d in train mode refuses a batch of one.
+        sample = generator(*first(z_batches[0], 2))
         if tuple(sample.shape[1:]) != tuple(real.shape[1:]):
             raise DataError(
                 f"real samples have shape {tuple(real.shape[1:])} but the generator makes "
@@ -135,14 +157,24 @@ def run_probe(
         summary: Summary | None = None
         stop_reason = f"ran all {config.steps} steps"
         stopped_early = False
+        budget, complete = TimeBudget(config.max_seconds, start), True
         for step in range(config.steps + 1):
             if step > 0:
-                _train_step(generator, disc, optimizer, train_real, spec, config, rng)
+                with budget.step():
+                    _train_step(generator, disc, optimizer, train_real, spec, config, rng, noise)
                 if on_progress is not None:
                     on_progress(step, config.steps)
-            if step not in schedule:
+            # Out of time: measure now (the budget kept room for it) and stop after it.
+            out_of_time = step < config.steps and budget.exhausted(step in schedule)
+            if step not in schedule and not out_of_time:
                 continue
-            series.append(step=step, **_measure(generator, disc, params, z_batches, heldout_real))
+            with budget.measurement():
+                figures = _measure(
+                    generator, disc, params, z_batches, heldout_real, noise, recorder, train_subset
+                )
+            series.append(step=step, **figures)
+            if recorder is not None:
+                recorder.end_measurement(step)
             t = config.thresholds
             summary = summarize(series, t.saturation_accuracy, t.saturation_fake_prob)
             if not _all_finite(series):
@@ -162,10 +194,20 @@ def run_probe(
                 )
                 stopped_early = True
                 break
+            if out_of_time:
+                stop_reason, stopped_early = budget.stop_reason(step, config.steps), True
+                complete = False
+                break
+        # Sample diversity once, at the end: it depends on the generator only, not on D.
+        collapse = None if overall(findings) == Verdict.BROKEN else probe_collapse(
+            generator, z_batches, heldout_real, train_subset)  # fmt: skip
+        findings = find(summary, health, config.thresholds, collapse)
     return ProbeOutcome(
         series, summary, health, findings, overall(findings), stopped_early, stop_reason,
         time.perf_counter() - start, len(train_idx), len(heldout_idx),
         config.grad_batches * config.batch_size, notes,
+        layers=recorder.result(summary.minimax_grad_peak_step) if recorder and summary else None,
+        complete=complete, collapse=collapse,
     )  # fmt: skip
 
 
@@ -177,14 +219,17 @@ def _train_step(
     latent: LatentSpec,
     config: ProbeConfig,
     rng: torch.Generator,
+    noise: InstanceNoise | None = None,
 ) -> None:
-    """One D step on a real batch and a batch of fresh fakes (BCE with logits)."""
+    """One D step on a real batch and a batch of fresh fakes (BCE with logits), both noised
+    when instance noise is on."""
     n = config.batch_size
     real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
     inputs = latent.sample(n, rng, train_real.device)
     with torch.no_grad():
         fake = generator(*inputs)
-    logits = disc(torch.cat([real, fake]))
+    batch = torch.cat([real, fake])
+    logits = disc(batch if noise is None else noise.on_training_batch(batch))
     labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
     # Sum of the two class means, the same L_D as reported on held-out data.
     loss = 2 * F.binary_cross_entropy_with_logits(logits, labels)
@@ -199,19 +244,26 @@ def _measure(
     params: list[nn.Parameter],
     z_batches: list[GeneratorInputs],
     heldout_real: torch.Tensor,
+    noise: InstanceNoise | None = None,
+    recorder: LayerRecorder | None = None,
+    train_subset: torch.Tensor | None = None,
 ) -> dict[str, float]:
-    """Held-out figures and generator gradient norms for both costs at the current D."""
+    """Held-out figures and generator gradient norms for both costs at the current D. With
+    instance noise, D sees noised held-out samples and the gradient flows through G(z)+noise."""
+    noisy = noise.heldout() if noise is not None else no_noise
     with torch.no_grad():
-        real_logits = torch.cat([disc(chunk) for chunk in heldout_real.split(_EVAL_CHUNK)])
+        real_logits = torch.cat([disc(noisy(c)) for c in heldout_real.split(_EVAL_CHUNK)])
     fake_logits, minimax, nonsat = [], [], []
     for inputs in z_batches:
-        logits = disc(generator(*inputs))
-        minimax.append(metrics.gradient_norm(metrics.minimax_cost(logits), params, True))
-        nonsat.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
+        logits = disc(noisy(generator(*inputs)))
+        mm_cost, ns_cost = metrics.minimax_cost(logits), metrics.nonsaturating_cost(logits)
+        minimax.append(layer_gradient_norm(mm_cost, params, True, recorder, "minimax"))
+        nonsat.append(layer_gradient_norm(ns_cost, params, False, recorder, "nonsat"))
         fake_logits.append(logits.detach())
     stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
     mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
     single = len(z_batches) == 1  # a spread needs two batches
+    overfit = overfit_figures(disc, train_subset, real_logits, torch.cat(fake_logits), noisy)
     return {
         "heldout_accuracy": stats.accuracy,
         "d_loss": stats.d_loss,
@@ -223,6 +275,7 @@ def _measure(
         "minimax_grad_std": 0.0 if single else float(mm.std()),
         "nonsat_grad_mean": float(ns.mean()),
         "nonsat_grad_std": 0.0 if single else float(ns.std()),
+        **overfit,
     }
 
 
@@ -231,8 +284,33 @@ def _with_nonfinite_step(health: GeneratorHealth, step: int) -> GeneratorHealth:
 
 
 def _all_finite(series: ProbeSeries) -> bool:
-    last = [values[-1] for values in series.to_dict().values()]
+    last = [v[-1] for name, v in series.to_dict().items() if name not in OPTIONAL_FIGURES]
     return all(math.isfinite(v) for v in last)
+
+
+def _interrupted(
+    series: ProbeSeries,
+    health: GeneratorHealth | None,
+    config: ProbeConfig,
+    start: float,
+    train: int,
+    heldout: int,
+    notes: list[str],
+) -> ProbeOutcome | None:
+    """The outcome of a probe cut short by Ctrl-C: findings from the measurements so far,
+    ``complete`` False; None when it stopped before the generator was checked."""
+    if health is None:
+        return None
+    t, summary = config.thresholds, None
+    if series.step:
+        summary = summarize(series, t.saturation_accuracy, t.saturation_fake_prob)
+    findings = find(summary, health, t)
+    last = f"at step {series.step[-1]}" if series.step else "before the first measurement"
+    return ProbeOutcome(
+        series, summary, health, findings, overall(findings), True,
+        f"interrupted (Ctrl-C) {last} of {config.steps}", time.perf_counter() - start,
+        train, heldout, config.grad_batches * config.batch_size, notes, complete=False,
+    )  # fmt: skip
 
 
 def _small_data_notes(train: int, heldout: int, config: ProbeConfig) -> list[str]:

@@ -77,11 +77,24 @@ def gradient_norm(
     cost: torch.Tensor, parameters: Sequence[torch.Tensor], retain_graph: bool = False
 ) -> float:
     """Global L2 norm of d cost / d parameters; parameters the cost does not reach add 0."""
+    return norm_of(parameter_gradient_squares(cost, parameters, retain_graph))
+
+
+def parameter_gradient_squares(
+    cost: torch.Tensor, parameters: Sequence[torch.Tensor], retain_graph: bool = False
+) -> list[torch.Tensor | None]:
+    """Squared L2 norm of d cost / d p for each parameter p (0-d float64 tensors), None
+    where the cost does not reach p. Their sum is the global norm squared."""
     grads = torch.autograd.grad(cost, parameters, retain_graph=retain_graph, allow_unused=True)
-    squares = [g.detach().double().pow(2).sum() for g in grads if g is not None]
-    if not squares:
+    return [None if g is None else g.detach().double().pow(2).sum() for g in grads]
+
+
+def norm_of(squares: Sequence[torch.Tensor | None]) -> float:
+    """The global norm from per-parameter squared norms (unreached parameters add 0)."""
+    reached = [s for s in squares if s is not None]
+    if not reached:
         return 0.0
-    return float(torch.stack(squares).sum().sqrt())
+    return float(torch.stack(reached).sum().sqrt())
 
 
 def sample_spread(samples: torch.Tensor) -> float:

@@ -6,11 +6,12 @@ Kept apart from cli.py so that the Typer layer stays thin; nothing here imports 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from gandoctor.config import LatentDistribution, LoadOptions, Thresholds
+from gandoctor.config import LatentDistribution, LoadOptions, RemedyOptions, Thresholds
 from gandoctor.errors import ConfigError
 
 
@@ -36,6 +37,8 @@ def load_options(
             raise ConfigError(
                 f"--arch-kwargs is not valid JSON ({error.msg}): {arch_kwargs}"
             ) from None
+        except RecursionError:  # JSON nested thousands deep
+            raise ConfigError(f"--arch-kwargs is nested too deeply: {arch_kwargs[:40]}") from None
         if not isinstance(kwargs, dict):
             raise ConfigError(f"--arch-kwargs must be a JSON object, got {arch_kwargs}")
         if arch is None:
@@ -100,3 +103,26 @@ def check_output_path(path: str | None) -> None:
         raise ConfigError(f"cannot write the report to {path}: folder {parent} does not exist")
     if Path(path).is_dir():
         raise ConfigError(f"cannot write the report to {path}: it is a folder")
+
+
+def remedy_options(remedies: bool, noise_levels: str | None) -> RemedyOptions | None:
+    """RemedyOptions for ``--remedies`` and ``--noise-levels 0.1,0.05,0.02``; None without
+    ``--remedies``."""
+    if not remedies:
+        if noise_levels is not None:
+            raise ConfigError("--noise-levels needs --remedies")
+        return None
+    if noise_levels is None:
+        return RemedyOptions()
+    try:
+        levels = tuple(float(v) for v in noise_levels.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(
+            f"--noise-levels takes numbers like 0.1,0.05,0.02, got {noise_levels!r}"
+        ) from None
+    if not levels or any(not (math.isfinite(v) and v > 0) for v in levels):
+        raise ConfigError(
+            "--noise-levels takes positive shares of the data range like 0.1,0.05,0.02, "
+            f"got {noise_levels!r}"
+        )
+    return RemedyOptions(noise_levels=levels)

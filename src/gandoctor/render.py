@@ -12,6 +12,11 @@ from rich.table import Table
 from rich.text import Text
 
 from gandoctor.config import Severity, Verdict
+from gandoctor.gate import gate_outcome
+from gandoctor.render_baseline import baseline_block
+from gandoctor.render_layers import layers_tables
+from gandoctor.render_remedies import remedies_tables
+from gandoctor.render_samples import SAMPLE_COLUMNS, SAMPLE_ROWS
 from gandoctor.report import CheckpointReport, Report
 
 VERDICT_STYLE = {
@@ -100,6 +105,7 @@ ROWS: list[Row] = [
             for k in ("nonsat_cv_steps", "nonsat_cv_latent")
         ),
     ),
+    *SAMPLE_ROWS,
 ]
 
 
@@ -128,6 +134,7 @@ COMPARISON: list[Row] = [
     ("JS bound", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
     ("minimax ∇ lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
     ("-log D ∇ growth", lambda c: _fixed(_summary(c).get("nonsat_growth_after_peak"), 2)),
+    *SAMPLE_COLUMNS,
 ]
 
 
@@ -184,12 +191,14 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
 def render_report(report: Report) -> RenderableType:
     many = len(report.checkpoints) > 1
     parts: list[RenderableType] = [comparison_table(report) if many else figures_table(report)]
+    parts += layers_tables(report)  # only checkpoints probed with --layers
+    parts += remedies_tables(report)  # only checkpoints probed with --remedies
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
+    if report.baseline is not None:
+        parts.append(baseline_block(report.baseline))
+    if report.config_file:
+        parts.append(Text(f"settings: [tool.gandoctor] in {report.config_file}", style="dim"))
     gate = Text(f"gate (--fail-on {report.fail_on}): ")
-    if report.exit_code:
-        failed = ", ".join(sorted({code for _, code in report.gate_failures}))
-        gate.append(f"fails on {failed} (exit 1)", style="bold red")
-    else:
-        gate.append("passes (exit 0)", style="bold green")
+    gate.append(gate_outcome(report), style="bold red" if report.exit_code else "bold green")
     parts.append(gate)
     return Group(*parts)

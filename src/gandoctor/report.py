@@ -8,12 +8,16 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.gate import FailOn
 from gandoctor.measurement import ProbeOutcome
 from gandoctor.verdict import worst
+
+if TYPE_CHECKING:
+    from gandoctor.baseline import BaselineComparison
+    from gandoctor.remedies import RemedyResult
 
 SCHEMA = "gandoctor.report/1"
 
@@ -26,6 +30,8 @@ class CheckpointReport:
     generator: dict[str, Any]
     data: dict[str, Any]
     outcome: ProbeOutcome
+    remedies: RemedyResult | None = None
+    """The remedy checks (``--remedies``, remedies.py); None when not run."""
 
     @property
     def verdict(self) -> Verdict:
@@ -53,6 +59,9 @@ class CheckpointReport:
             "series": o.series.to_dict(),
             "findings": [f.to_dict() for f in o.findings],
             "notes": list(o.notes),
+            "collapse": o.collapse.to_dict() if o.collapse is not None else None,
+            "layers": o.layers.to_list() if o.layers is not None else None,
+            "remedies": self.remedies.to_dict() if self.remedies is not None else None,
         }
 
 
@@ -64,6 +73,10 @@ class Report:
     settings: ProbeConfig
     fail_on: FailOn
     version: str
+    baseline: BaselineComparison | None = None
+    """The comparison with ``--baseline``; its regressions also fail the gate."""
+    config_file: str | None = None
+    """The pyproject.toml whose ``[tool.gandoctor]`` table set options, if any."""
 
     @property
     def verdict(self) -> Verdict:
@@ -86,8 +99,10 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 when the gate passes, 1 when a finding named by ``fail_on`` was found."""
-        return 1 if self.gate_failures else 0
+        """0 when the gate passes, 1 when a finding named by ``fail_on`` was found or
+        the training signal regressed against the baseline."""
+        regressed = self.baseline is not None and self.baseline.regressed
+        return 1 if self.gate_failures or regressed else 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +114,8 @@ class Report:
             "fail_on": str(self.fail_on),
             "settings": asdict(self.settings),
             "checkpoints": [c.to_dict() for c in self.checkpoints],
+            "baseline": self.baseline.to_dict() if self.baseline is not None else None,
+            "config_file": self.config_file,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -112,12 +129,25 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        # backslashreplace: a file name that is not valid UTF-8 (a lone surrogate in Python)
+        # is written escaped instead of failing after the probe ran.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the content is on disk before the name points to it
+        os.chmod(tmp, new_file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def new_file_mode() -> int:
+    """The permissions an ordinary new file gets (0o666 less the umask); mkstemp's
+    temporary files are private (0o600), which a report shared in CI should not be."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _finite(value: Any) -> Any:

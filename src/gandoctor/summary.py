@@ -7,6 +7,10 @@ import statistics
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+OPTIONAL_FIGURES = frozenset({"overfit_rt", "overfit_rv"})
+"""Series figures that may be NaN (undefined, or not measured by a caller) without anything
+being broken; NaN when a caller does not pass them."""
+
 
 @dataclass
 class ProbeSeries:
@@ -23,10 +27,18 @@ class ProbeSeries:
     minimax_grad_std: list[float] = field(default_factory=list)
     nonsat_grad_mean: list[float] = field(default_factory=list)
     nonsat_grad_std: list[float] = field(default_factory=list)
+    overfit_rt: list[float] = field(default_factory=list)
+    """StyleGAN2-ADA's r_t = E[sign(D(x_train))] on a fixed subset of D's training reals."""
+    overfit_rv: list[float] = field(default_factory=list)
+    """ADA's r_v = (E[D_train] - E[D_val]) / (E[D_train] - E[D_gen]) on raw logits; NaN where
+    undefined (overfitting.py)."""
 
     def append(self, **values: float) -> None:
         for f in fields(self):
-            getattr(self, f.name).append(values[f.name])
+            if f.name in OPTIONAL_FIGURES:
+                getattr(self, f.name).append(values.get(f.name, math.nan))
+            else:
+                getattr(self, f.name).append(values[f.name])
 
     def __len__(self) -> int:
         return len(self.step)
@@ -60,6 +72,9 @@ class Summary:
     nonsat_growth_after_peak: float
     nonsat_cv_steps: float
     nonsat_cv_latent: float
+    final_overfit_rt: float = math.nan
+    final_overfit_rv: float = math.nan
+    """Median of the defined r_v among the last three measurements; NaN if none is."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -119,6 +134,8 @@ def summarize(
         nonsat_growth_after_peak=decades(ns[-1], ns[peak]) if peak is not None else 0.0,
         nonsat_cv_steps=_detrended_cv(steps, series.nonsat_grad_mean),
         nonsat_cv_latent=_mean_cv(series.nonsat_grad_mean, series.nonsat_grad_std),
+        final_overfit_rt=_final(series.overfit_rt),
+        final_overfit_rv=_final_defined(series.overfit_rv),
     )
 
 
@@ -129,6 +146,13 @@ FINAL_WINDOW = 3
 
 def _final(values: list[float]) -> float:
     return _median(values[-FINAL_WINDOW:])
+
+
+def _final_defined(values: list[float]) -> float:
+    # r_v is undefined (NaN) at measurements where D does not separate its training samples
+    # from generated ones; that hides nothing broken, so the defined values decide.
+    defined = [v for v in values[-FINAL_WINDOW:] if math.isfinite(v)]
+    return statistics.median(defined) if defined else math.nan
 
 
 def _trailing_median(values: list[float]) -> list[float]:

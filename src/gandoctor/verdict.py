@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gandoctor.config import FindingCode, Severity, Thresholds, Verdict
+from gandoctor.sample_findings import sample_drafts
 from gandoctor.summary import GeneratorHealth, Summary
+
+if TYPE_CHECKING:
+    from gandoctor.collapse import CollapseStats
 
 REMEDY = {
     FindingCode.SATURATION: (
@@ -39,11 +43,19 @@ class Finding:
         return {**asdict(self), "code": str(self.code), "severity": str(self.severity)}
 
 
-def find(summary: Summary | None, health: GeneratorHealth, t: Thresholds) -> list[Finding]:
-    """All findings for one checkpoint. ``summary`` is None when no probe could run."""
+def find(
+    summary: Summary | None,
+    health: GeneratorHealth,
+    t: Thresholds,
+    collapse: CollapseStats | None = None,
+) -> list[Finding]:
+    """All findings for one checkpoint. ``summary`` is None when no probe could run;
+    ``collapse`` is None until the probe measured sample diversity."""
     findings = _broken(summary, health, t)
     if summary is not None and not findings:
         findings += _saturation(summary, t) + _vanishing(summary, t) + _exploding(summary, t)
+    if not any(f.code == FindingCode.BROKEN for f in findings):
+        findings += [Finding(*draft) for draft in sample_drafts(summary, collapse, t)]
     if not any(f.code == FindingCode.BROKEN for f in findings):
         findings += _range_mismatch(health, t)
     difference = health.train_eval_difference

@@ -4,7 +4,11 @@ torch is imported only inside the commands, so ``gandoctor --help`` stays fast. 
 and the entry point live in ``app.py``; each command has its own module.
 """
 
-from gandoctor.cli import inspect_command, probe_command  # noqa: F401  (registers commands)
+from gandoctor.cli import (  # noqa: F401  (registers commands)
+    inspect_command,
+    preflight_command,
+    probe_command,
+)
 from gandoctor.cli.app import app, main
 
 __all__ = ["app", "main"]
