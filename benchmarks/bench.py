@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,7 @@ def section_overhead(quick: bool) -> None:
 
 def section_verdict(quick: bool) -> None:
     fixed = 400 if quick else 2000
-    data = load_real_data(EXAMPLES / "digits", (1, 32, 32), (-1.0, 1.0), DataOptions())
+    data = load_real_data(EXAMPLES / "digits", sample_shape=(1, 32, 32), value_range=(-1.0, 1.0))
     for name in ("dcgan_digits_epoch0", "dcgan_digits_epoch25"):
         loaded = load_generator(EXAMPLES / f"{name}.safetensors")
         spec = loaded.info.latent_shape
@@ -165,8 +166,9 @@ def section_loading(quick: bool) -> None:
         files = sorted(folder.iterdir())
         single = _timed(lambda: _decode_all_single_thread(files))
         options = DataOptions(max_images=count)
-        first = _timed(lambda: load_real_data(folder, (3, 64, 64), (-1.0, 1.0), options))
-        second = _timed(lambda: load_real_data(folder, (3, 64, 64), (-1.0, 1.0), options))
+        load = partial(load_real_data, folder, sample_shape=(3, 64, 64),
+                       value_range=(-1.0, 1.0), options=options)  # fmt: skip
+        first, second = _timed(load), _timed(load)
         print(f"  one thread         {count / single:8.0f} images/s")
         print(f"  loader, first read {count / first:8.0f} images/s  {single / first:5.2f}x "
               "(goal >= 1.8x on 2 cores)")  # fmt: skip
