@@ -146,10 +146,16 @@ class LayerRecorder:
         self.steps: list[int] = []
         self.series: dict[str, list[list[float]]] = {cost: [] for cost in COSTS}
 
-    def norm(self, cost_name: str, cost: torch.Tensor, retain_graph: bool = False) -> float:
+    def norm(
+        self,
+        cost_name: str,
+        cost: torch.Tensor,
+        retain_graph: bool = False,
+        grad_outputs: torch.Tensor | None = None,
+    ) -> float:
         """The global gradient norm of ``cost`` (the very number :func:`metrics.gradient_norm`
         gives), recording each layer's squared norm on the way."""
-        squares = metrics.parameter_gradient_squares(cost, self.params, retain_graph)
+        squares = metrics.parameter_gradient_squares(cost, self.params, retain_graph, grad_outputs)
         reached = [s for s in squares if s is not None]
         if reached:  # stays on the device until end_measurement: no sync per batch
             zero = torch.zeros((), dtype=torch.float64, device=reached[0].device)
@@ -200,12 +206,14 @@ def layer_gradient_norm(
     retain_graph: bool,
     recorder: LayerRecorder | None,
     cost_name: str,
+    grad_outputs: torch.Tensor | None = None,
 ) -> float:
     """The probe's gradient norm, through ``recorder`` when per-layer figures are on and
-    through the unchanged global path otherwise (no extra work)."""
+    through the unchanged global path otherwise (no extra work). ``grad_outputs`` as in
+    :func:`metrics.parameter_gradient_squares`."""
     if recorder is None:
-        return metrics.gradient_norm(cost, params, retain_graph)
-    return recorder.norm(cost_name, cost, retain_graph)
+        return metrics.gradient_norm(cost, params, retain_graph, grad_outputs)
+    return recorder.norm(cost_name, cost, retain_graph, grad_outputs)
 
 
 def _smoothed(values: list[float]) -> list[float]:

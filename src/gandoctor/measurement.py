@@ -11,29 +11,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from gandoctor import metrics
 from gandoctor.budget import TimeBudget
 from gandoctor.collapse import CollapseStats, probe_collapse
 from gandoctor.config import ProbeConfig, Verdict
 from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.errors import ConfigError, DataError
 from gandoctor.generator import check_health, frozen
-from gandoctor.instance_noise import InstanceNoise, no_noise
+from gandoctor.instance_noise import InstanceNoise
 from gandoctor.interrupt import interruptible
-from gandoctor.latent import GeneratorInputs, LatentSpec, first
-from gandoctor.layers import LayerGradients, LayerRecorder, layer_gradient_norm
-from gandoctor.overfitting import overfit_figures
+from gandoctor.latent import LatentSpec, first
+from gandoctor.layers import LayerGradients, LayerRecorder
+from gandoctor.probe_steps import HeldoutFakes, measure, train_step
 from gandoctor.summary import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``on_progress(step, total_steps)`` after every discriminator step."""
-
-# Held-out samples go through D in chunks of this size: bounded memory, same numbers.
-_EVAL_CHUNK = 256
 
 
 @dataclass(frozen=True)
@@ -150,6 +145,7 @@ def run_probe(
             torch.manual_seed(config.seed)  # D's initial weights depend on the seed only
             disc = build_probe_discriminator(tuple(real.shape[1:]), config.disc_width)
         disc = disc.to(device)
+        fakes = HeldoutFakes(generator, z_batches, config)
         optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
         series = ProbeSeries()
         schedule = set(measurement_steps(config.steps, config.measure_growth,
@@ -161,7 +157,7 @@ def run_probe(
         for step in range(config.steps + 1):
             if step > 0:
                 with budget.step():
-                    _train_step(generator, disc, optimizer, train_real, spec, config, rng, noise)
+                    train_step(generator, disc, optimizer, train_real, spec, config, rng, noise)
                 if on_progress is not None:
                     on_progress(step, config.steps)
             # Out of time: measure now (the budget kept room for it) and stop after it.
@@ -169,9 +165,7 @@ def run_probe(
             if step not in schedule and not out_of_time:
                 continue
             with budget.measurement():
-                figures = _measure(
-                    generator, disc, params, z_batches, heldout_real, noise, recorder, train_subset
-                )
+                figures = measure(disc, params, fakes, heldout_real, noise, recorder, train_subset)
             series.append(step=step, **figures)
             if recorder is not None:
                 recorder.end_measurement(step)
@@ -209,74 +203,6 @@ def run_probe(
         layers=recorder.result(summary.minimax_grad_peak_step) if recorder and summary else None,
         complete=complete, collapse=collapse,
     )  # fmt: skip
-
-
-def _train_step(
-    generator: nn.Module,
-    disc: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    train_real: torch.Tensor,
-    latent: LatentSpec,
-    config: ProbeConfig,
-    rng: torch.Generator,
-    noise: InstanceNoise | None = None,
-) -> None:
-    """One D step on a real batch and a batch of fresh fakes (BCE with logits), both noised
-    when instance noise is on."""
-    n = config.batch_size
-    real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
-    inputs = latent.sample(n, rng, train_real.device)
-    with torch.no_grad():
-        fake = generator(*inputs)
-    batch = torch.cat([real, fake])
-    logits = disc(batch if noise is None else noise.on_training_batch(batch))
-    labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
-    # Sum of the two class means, the same L_D as reported on held-out data.
-    loss = 2 * F.binary_cross_entropy_with_logits(logits, labels)
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-
-
-def _measure(
-    generator: nn.Module,
-    disc: nn.Module,
-    params: list[nn.Parameter],
-    z_batches: list[GeneratorInputs],
-    heldout_real: torch.Tensor,
-    noise: InstanceNoise | None = None,
-    recorder: LayerRecorder | None = None,
-    train_subset: torch.Tensor | None = None,
-) -> dict[str, float]:
-    """Held-out figures and generator gradient norms for both costs at the current D. With
-    instance noise, D sees noised held-out samples and the gradient flows through G(z)+noise."""
-    noisy = noise.heldout() if noise is not None else no_noise
-    with torch.no_grad():
-        real_logits = torch.cat([disc(noisy(c)) for c in heldout_real.split(_EVAL_CHUNK)])
-    fake_logits, minimax, nonsat = [], [], []
-    for inputs in z_batches:
-        logits = disc(noisy(generator(*inputs)))
-        mm_cost, ns_cost = metrics.minimax_cost(logits), metrics.nonsaturating_cost(logits)
-        minimax.append(layer_gradient_norm(mm_cost, params, True, recorder, "minimax"))
-        nonsat.append(layer_gradient_norm(ns_cost, params, False, recorder, "nonsat"))
-        fake_logits.append(logits.detach())
-    stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
-    mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
-    single = len(z_batches) == 1  # a spread needs two batches
-    overfit = overfit_figures(disc, train_subset, real_logits, torch.cat(fake_logits), noisy)
-    return {
-        "heldout_accuracy": stats.accuracy,
-        "d_loss": stats.d_loss,
-        "d_real": stats.d_real,
-        "d_fake": stats.d_fake,
-        "fake_saturated_share": stats.fake_saturated_share,
-        "js_lower_bound": stats.js_lower_bound,
-        "minimax_grad_mean": float(mm.mean()),
-        "minimax_grad_std": 0.0 if single else float(mm.std()),
-        "nonsat_grad_mean": float(ns.mean()),
-        "nonsat_grad_std": 0.0 if single else float(ns.std()),
-        **overfit,
-    }
 
 
 def _with_nonfinite_step(health: GeneratorHealth, step: int) -> GeneratorHealth:

@@ -74,18 +74,32 @@ def nonsaturating_cost(fake_logits: torch.Tensor) -> torch.Tensor:
 
 
 def gradient_norm(
-    cost: torch.Tensor, parameters: Sequence[torch.Tensor], retain_graph: bool = False
+    cost: torch.Tensor,
+    parameters: Sequence[torch.Tensor],
+    retain_graph: bool = False,
+    grad_outputs: torch.Tensor | None = None,
 ) -> float:
-    """Global L2 norm of d cost / d parameters; parameters the cost does not reach add 0."""
-    return norm_of(parameter_gradient_squares(cost, parameters, retain_graph))
+    """Global L2 norm of d cost / d parameters; parameters the cost does not reach add 0.
+    ``grad_outputs`` as in :func:`parameter_gradient_squares`."""
+    return norm_of(parameter_gradient_squares(cost, parameters, retain_graph, grad_outputs))
 
 
 def parameter_gradient_squares(
-    cost: torch.Tensor, parameters: Sequence[torch.Tensor], retain_graph: bool = False
+    cost: torch.Tensor,
+    parameters: Sequence[torch.Tensor],
+    retain_graph: bool = False,
+    grad_outputs: torch.Tensor | None = None,
 ) -> list[torch.Tensor | None]:
     """Squared L2 norm of d cost / d p for each parameter p (0-d float64 tensors), None
-    where the cost does not reach p. Their sum is the global norm squared."""
-    grads = torch.autograd.grad(cost, parameters, retain_graph=retain_graph, allow_unused=True)
+    where the cost does not reach p. Their sum is the global norm squared.
+
+    With ``grad_outputs``, ``cost`` is an intermediate tensor (e.g. G(z)) and the gradient
+    is the vector-Jacobian product of ``grad_outputs`` (d cost / d that tensor)."""
+    if not cost.requires_grad:  # e.g. a generator that detaches its output: no gradient
+        return [None] * len(parameters)
+    grads = torch.autograd.grad(
+        cost, parameters, grad_outputs, retain_graph=retain_graph, allow_unused=True
+    )
     return [None if g is None else g.detach().double().pow(2).sum() for g in grads]
 
 
