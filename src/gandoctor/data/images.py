@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import os
 import struct
-import warnings
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from PIL import Image, ImageOps
 from gandoctor.config import DataOptions
 from gandoctor.data import cache
 from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
+from gandoctor.data.parallel import decode_all
 from gandoctor.errors import DataError
 from gandoctor.resources import check_memory
 
@@ -170,38 +170,29 @@ def load_folder(
 def _decode_files(
     root: str, chosen: list[str], mode: str, size: tuple[int, int]
 ) -> cache.DecodedImages:
-    """Decode the chosen files (relative to ``root``) to uint8 pixels of ``size`` (W, H)."""
-
-    def decode(relative: str) -> tuple[np.ndarray, str] | str:
-        try:
-            return _decode_image(os.path.join(root, relative), mode, size)
-        except _DECODE_ERRORS as exc:
-            return f"{relative}: {one_line(exc)}"
-
+    """Decode the chosen files (relative to ``root``) to uint8 pixels of ``size`` (W, H),
+    in file order whatever the number of worker processes."""
     # Preallocated to the files chosen: memory is bounded by the cap.
     shape = (len(chosen), size[1], size[0]) + ((3,) if mode == "RGB" else ())
     pixels = np.empty(shape, dtype=np.uint8)
     used = 0
     failures: list[str] = []
     stored: Counter[str] = Counter()
-    # Pillow releases the GIL while decoding and resizing; map() keeps the file order, so
-    # the result does not depend on which thread finishes first. The warnings filter is
-    # process-wide, so the worker threads see it too: a decompression-bomb warning skips the
-    # file, and Pillow's other warnings about a file's bytes (a TIFF tag past the end,
-    # corrupt EXIF), several lines each on stderr, are dropped: the file decodes or counts
-    # as unreadable.
-    with (
-        warnings.catch_warnings(),
-        ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool,
-    ):
-        warnings.simplefilter("ignore")
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        for result in pool.map(decode, chosen):
-            if isinstance(result, str):
-                failures.append(result)
-                continue
-            stored[result[1]] += 1
-            pixels[used] = result[0]
-            used += 1
+    for result in decode_all(chosen, partial(_decode_or_reason, root, mode, size)):
+        if isinstance(result, str):
+            failures.append(result)
+            continue
+        stored[result[1]] += 1
+        pixels[used] = result[0]
+        used += 1
     return cache.DecodedImages(pixels[:used].copy() if used < len(chosen) else pixels,
                                stored, failures)  # fmt: skip
+
+
+def _decode_or_reason(
+    root: str, mode: str, size: tuple[int, int], relative: str
+) -> tuple[np.ndarray, str] | str:
+    try:
+        return _decode_image(os.path.join(root, relative), mode, size)
+    except _DECODE_ERRORS as exc:
+        return f"{relative}: {one_line(exc)}"
