@@ -20,6 +20,7 @@ from gandoctor.baseline import compare, load_baseline, match
 from gandoctor.budget import share_budget
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions
 from gandoctor.data import RealData, load_real_data, real_data_from_tensor
+from gandoctor.devices import resolve_device
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.gate import FailOn, parse_fail_on
 from gandoctor.generator import frozen, mode_matters
@@ -72,9 +73,11 @@ def probe(
     started = time.perf_counter()
     items = _generator_items(checkpoints)
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
+    load_options = replace(load_options, device=resolve_device(load_options.device))
     modules = [item for item in items if isinstance(item, nn.Module)]
     device = str(module_device(modules[0])) if modules else load_options.device
     config = config or ProbeConfig(device=device)
+    config = replace(config, device=resolve_device(config.device))
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
     module_name = dict(zip(map(id, modules), module_names(modules), strict=True))

@@ -27,6 +27,7 @@ from typing import Any
 
 from gandoctor import parsing
 from gandoctor.config import DataOptions, ProbeConfig, Thresholds
+from gandoctor.devices import AUTO
 from gandoctor.errors import ConfigError
 from gandoctor.gate import parse_fail_on
 
@@ -195,6 +196,9 @@ def resolve(
     probe, data = ProbeConfig(), DataOptions()
     defaults: dict[str, Any] = {
         **{key: getattr(probe, key) for key in _PROBE_KEYS},
+        # The command line probes on the fastest device present; the library's own default
+        # stays the CPU (ProbeConfig), where every figure in the README was measured.
+        "device": AUTO,
         "max_images": data.max_images,
         "fail_on": "fail",
         "baseline": None,
@@ -221,6 +225,8 @@ def resolve(
 def default_help(key: str) -> str:
     """`` (default: 500)`` for a setting's --help text: with a None default on the command
     line (to tell "not given" from "given"), Typer would show no default of its own."""
+    if key == "device":
+        return f" (default: {AUTO}: cuda, then mps, then cpu)"
     if key == "max_images":
         value: Any = DataOptions().max_images
     else:

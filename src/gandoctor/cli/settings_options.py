@@ -25,7 +25,8 @@ SeedOpt = Annotated[
     int | None, typer.Option(help="Seed of the split, D's weights and all z." + _default("seed"))
 ]
 ProbeDeviceOpt = Annotated[
-    str | None, typer.Option(help="torch device, e.g. cpu, cuda, cuda:1, mps." + _default("device"))
+    str | None,
+    typer.Option(help="torch device: auto, cpu, cuda, cuda:1, mps." + _default("device")),
 ]
 TrainModeOpt = Annotated[
     bool | None,

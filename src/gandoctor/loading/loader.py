@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from gandoctor.config import LoadOptions
+from gandoctor.devices import resolve_device
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.common import (
     check_latent_shape,
@@ -223,6 +224,7 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
 
 
 def _check_device(device: str) -> torch.device:
+    device = resolve_device(device)
     try:
         parsed = torch.device(device)
     except RuntimeError as exc:
