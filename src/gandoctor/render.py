@@ -134,30 +134,73 @@ COMPARISON: list[Row] = [
     ("JS bound", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
     ("minimax ∇ lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
     ("-log D ∇ growth", lambda c: _fixed(_summary(c).get("nonsat_growth_after_peak"), 2)),
-    *SAMPLE_COLUMNS,
 ]
 
 
-def comparison_table(report: Report) -> Table:
-    """One row per checkpoint with the headline figures (the full set is in the JSON)."""
-    table = Table(
-        title="gandoctor probe: comparison (held-out; decades of gradient norm)",
-        title_justify="left",
-    )
-    table.add_column("checkpoint", style="bold", overflow="fold")
-    for header, _ in COMPARISON:
-        table.add_column(header, justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    for name, c in zip(_short_names(report), report.checkpoints, strict=True):
-        verdict = Text(str(c.verdict), style=VERDICT_STYLE[c.verdict])
-        table.add_row(name, *(cell(c) for _, cell in COMPARISON), verdict)
-    return table
+def comparison_tables(report: Report) -> list[Table]:
+    """One row per checkpoint with the headline figures (the full set is in the JSON): the
+    training signal, then the samples; two tables, so each fits a terminal."""
+    names = _short_names(report)
+    tables = []
+    for title, columns in (
+        ("comparison (held-out; decades of gradient norm)", COMPARISON),
+        ("samples (against held-out real data)", SAMPLE_COLUMNS),
+    ):
+        table = Table(title=f"gandoctor probe: {title}", title_justify="left")
+        # The names are what the rows are about: never squeezed out; on a narrow terminal
+        # the headers wrap at their spaces instead.
+        table.add_column("checkpoint", style="bold", no_wrap=True)
+        for header, _ in columns:
+            table.add_column(header, justify="right")
+        table.add_column("verdict", no_wrap=True)
+        for name, c in zip(names, report.checkpoints, strict=True):
+            verdict = Text(str(c.verdict), style=VERDICT_STYLE[c.verdict])
+            table.add_row(name, *(cell(c) for _, cell in columns), verdict)
+        tables.append(table)
+    return tables
+
+
+def trend_line(report: Report) -> Text:
+    """How the paper's figures move from the first checkpoint to the last, in the order
+    given (natural order for folders and globs: a training run's history)."""
+    first, last = report.checkpoints[0], report.checkpoints[-1]
+    names = _short_names(report)
+    changes = [f"{h} {cell(first)} → {cell(last)}" for h, cell in COMPARISON if h in _TREND]
+    changes.append(f"verdict {first.verdict} → {last.verdict}")
+    return Text(f"from {names[0]} to {names[-1]}: " + "; ".join(changes))
+
+
+_TREND = ("saturated at", "accuracy", "minimax ∇ lost")
+
+
+_SEPARATORS = "_-. "
+
+
+def _shared_start(texts: list[str]) -> str:
+    """The longest start all ``texts`` share, character by character."""
+    shortest = min(texts, key=len)
+    for i, char in enumerate(shortest):
+        if any(text[i] != char for text in texts):
+            return shortest[:i]
+    return shortest
 
 
 def _short_names(report: Report) -> list[str]:
-    """File names where they tell the checkpoints apart, else the paths as given."""
+    """What tells the checkpoints apart: file names without the prefix and suffix they all
+    share (``dcgan_epoch10.safetensors`` -> ``epoch10``), cut at a separator so that no
+    word is split; the paths as given where file names repeat."""
     names = [PurePath(c.checkpoint).name for c in report.checkpoints]
-    return names if len(set(names)) == len(names) else [c.checkpoint for c in report.checkpoints]
+    if len(set(names)) < len(names):
+        return [c.checkpoint for c in report.checkpoints]
+    if len(names) < 2:
+        return names
+    prefix = _shared_start(names)
+    prefix = prefix[: max(prefix.rfind(sep) + 1 for sep in _SEPARATORS)]
+    suffix = _shared_start([n[::-1] for n in names])[::-1]
+    cuts = [i for i in (suffix.find(sep) for sep in _SEPARATORS) if i >= 0]
+    suffix = suffix[min(cuts, default=len(suffix)) :]
+    short = [n[len(prefix) : len(n) - len(suffix)] for n in names]
+    return short if all(short) and len(set(short)) == len(short) else names
 
 
 def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
@@ -190,7 +233,9 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
 
 def render_report(report: Report) -> RenderableType:
     many = len(report.checkpoints) > 1
-    parts: list[RenderableType] = [comparison_table(report) if many else figures_table(report)]
+    parts: list[RenderableType] = (
+        [*comparison_tables(report), trend_line(report)] if many else [figures_table(report)]
+    )
     parts += layers_tables(report)  # only checkpoints probed with --layers
     parts += remedies_tables(report)  # only checkpoints probed with --remedies
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
