@@ -178,18 +178,19 @@ def expand_checkpoints(given: Sequence[PathLike]) -> list[str]:
                 raise CheckpointError(
                     f"{text}: folder holds no checkpoint ({', '.join(CHECKPOINT_SUFFIXES)})"
                 )
-            paths += sorted(found, key=_natural)
+            paths += sorted(found, key=natural_key)
         elif not folder.exists() and glob.has_magic(text):
             matches = glob.glob(text)
             if not matches:
                 raise CheckpointError(f"{text}: no checkpoint matches this pattern")
-            paths += sorted(matches, key=_natural)
+            paths += sorted(matches, key=natural_key)
         else:
             paths.append(text)
     return paths
 
 
-def _natural(text: str) -> list[object]:
+def natural_key(text: str) -> list[object]:
+    """Sort key for natural order: epoch2 before epoch10."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 

@@ -6,6 +6,7 @@ and the entry point live in ``app.py``; each command has its own module.
 
 from gandoctor.cli import (  # noqa: F401  (registers commands)
     inspect_command,
+    merge_command,
     preflight_command,
     probe_command,
 )

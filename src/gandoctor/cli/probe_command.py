@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -104,6 +105,14 @@ def probe(
             "probe each) and a WGAN-GP critic.",
         ),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            help="Probe a share of the checkpoints: I/N (every N-th from the I-th), or auto "
+            "under torchrun (RANK, WORLD_SIZE, and GPU LOCAL_RANK). {rank} in --json or "
+            "--markdown becomes I; join the reports with gandoctor merge."
+        ),
+    ] = None,
     noise_levels: Annotated[
         str | None,
         typer.Option(
@@ -136,6 +145,18 @@ def probe(
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
         gate = parse_fail_on(s.fail_on)
+        from gandoctor.api import expand_checkpoints
+
+        paths: list[str] = expand_checkpoints(checkpoints)
+        device = s.device
+        if shard is not None:
+            from gandoctor.devices import resolve_device
+            from gandoctor.sharding import parse_shard
+
+            share = parse_shard(shard, os.environ)
+            paths = share.take(paths)
+            json_out, markdown = share.path(json_out), share.path(markdown)
+            device = share.device(resolve_device(device))
         parsing.check_output_path(json_out)
         parsing.check_output_path(markdown)
         if json_out == "-" and markdown == "-":
@@ -144,21 +165,20 @@ def probe(
             from gandoctor.plots import check_plot_path
 
             check_plot_path(plot)
-        from gandoctor.api import expand_checkpoints
         from gandoctor.outputs import check_outputs_are_not_inputs
 
         outputs = {"--json": json_out, "--markdown": markdown, "--plot": plot}
-        check_outputs_are_not_inputs(outputs, expand_checkpoints(checkpoints), data)
+        check_outputs_are_not_inputs(outputs, paths, data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
-            output_range=output_range, device=s.device, key=key, strip_prefix=strip_prefix,
+            output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
         )  # fmt: skip
         config = ProbeConfig(
             steps=s.steps,
             batch_size=s.batch_size,
             seed=s.seed,
-            device=s.device,
+            device=device,
             train_mode=s.train_mode,
             early_stop=s.early_stop,
             grad_batches=s.grad_batches,
@@ -187,7 +207,7 @@ def probe(
         show_progress = not quiet and sys.stderr.isatty()
         with partial_reports(json_out, markdown), progress_bar(show_progress) as (progress, cb):
             report = run(
-                checkpoints, data, load_options=load, data_options=data_options,
+                paths, data, load_options=load, data_options=data_options,
                 config=config, fail_on=gate, baseline=s.baseline,
                 on_progress=cb if progress else None,
                 on_warning=warn, remedies=remedy_options,
