@@ -568,3 +568,12 @@ def test_probe_leaves_its_inputs_untouched(ckpt: Path, imgs: Path) -> None:
     assert digest_tree(imgs) == data_before
     assert len(data_before) == N_IMAGES
     assert sorted(p.name for p in ckpt.parent.iterdir()) == neighbours_before
+
+
+def test_the_command_line_starts_without_importing_torch():
+    """`gandoctor --help` and `--version` stay fast (benchmarks/bench.py startup): no module
+    the CLI imports at start-up may import torch; the commands import it when they run."""
+    check = "import sys, gandoctor.cli; print(sorted(m for m in sys.modules if m == 'torch'))"
+    out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from gandoctor.errors import ConfigError
 
 AUTO = "auto"
@@ -13,6 +11,8 @@ AUTO = "auto"
 def resolve_device(name: str) -> str:
     """``name`` as a concrete torch device string; ``auto`` resolved. A device that this
     machine or torch build lacks is a ConfigError naming it, not a crash later on."""
+    import torch  # here, not at the top: the command line imports AUTO without torch
+
     if name == AUTO:
         if torch.cuda.is_available():
             return "cuda"
