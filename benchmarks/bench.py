@@ -7,8 +7,8 @@
 Sections (goals from the project's issue on speed):
   overhead  probe steps/s, measurement included, against a minimal hand-written loop that
             trains the same D against the same frozen generator (goal >= 0.95)
-  verdict   early stopping against a fixed 2000-step probe, on the untrained and the
-            25-epoch example generators (goal >= 5x faster, the same verdict)
+  verdict   early stopping against a fixed 2000-step probe, on the untrained, 10-epoch
+            and 25-epoch example generators (goal >= 5x faster, the same verdict)
   budget    `gandoctor probe` wall time, start-up included, on an untrained 64x64 DCGAN
             against ~2000 real images (goal <= 60 s on 2 CPU cores)
   loading   images/s decoding a folder of 64x64 PNG/JPEG files: one thread against the
@@ -150,7 +150,7 @@ def _timing(module: object, spent: dict[str, float]) -> Iterator[None]:
 def section_verdict(quick: bool) -> None:
     fixed = 400 if quick else 2000
     data = load_real_data(EXAMPLES / "digits", sample_shape=(1, 32, 32), value_range=(-1.0, 1.0))
-    for name in ("dcgan_digits_epoch0", "dcgan_digits_epoch25"):
+    for name in ("dcgan_digits_epoch0", "dcgan_digits_epoch10", "dcgan_digits_epoch25"):
         loaded = load_generator(EXAMPLES / f"{name}.safetensors")
         spec = loaded.info.latent_shape
         early = run_probe(loaded.module, spec, data.samples, ProbeConfig())
