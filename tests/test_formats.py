@@ -646,7 +646,7 @@ def test_unusable_device_is_a_config_error(tmp_path: Path) -> None:
     torch.save(generator().state_dict(), path)
     with pytest.raises(ConfigError) as excinfo:
         load_generator(path, LoadOptions(device="cuda"))
-    assert message(excinfo).startswith("cannot use device cuda")
+    assert message(excinfo).startswith("device 'cuda': no CUDA GPU is usable here")
 
 
 @pytest.mark.parametrize(

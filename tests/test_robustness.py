@@ -168,6 +168,13 @@ def test_ctrl_c_before_any_measurement_writes_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def _default_sigint() -> None:
+    """A job started in the background (``cmd &``, nohup) inherits SIGINT ignored, and
+    Python then leaves it ignored: give the child the default disposition, as a terminal's
+    Ctrl-C would find it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_sigint_to_the_real_process(inputs: dict[str, Path], tmp_path: Path) -> None:
     """A real Ctrl-C (SIGINT) once the probe runs: exit 130, one line, partial JSON."""
     marker, out = tmp_path / "probing", tmp_path / "report.json"
@@ -178,6 +185,7 @@ def test_sigint_to_the_real_process(inputs: dict[str, Path], tmp_path: Path) -> 
          str(inputs["imgs"]), "--steps", "100000", *FAST,
          "--arch", f"{inputs['arch']}:Interrupting", "--json", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
     deadline = time.monotonic() + 120
     while not marker.exists() and process.poll() is None and time.monotonic() < deadline:

@@ -119,8 +119,7 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        # Strict JSON: NaN and infinities (a broken generator's figures) become null.
-        return json.dumps(_finite(self.to_dict()), indent=indent, allow_nan=False)
+        return strict_json(self.to_dict(), indent)
 
 
 def write_atomically(path: str | os.PathLike[str], text: str) -> None:
@@ -148,6 +147,11 @@ def new_file_mode() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def strict_json(value: Any, indent: int | None = 2) -> str:
+    """Strict JSON: NaN and infinities (a broken generator's figures) become null."""
+    return json.dumps(_finite(value), indent=indent, allow_nan=False)
 
 
 def _finite(value: Any) -> Any:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from gandoctor.report import strict_json
 
 SCHEMA = "gandoctor.preflight/1"
 
@@ -75,14 +75,4 @@ class PreflightReport:
 
     def to_json(self, indent: int | None = 2) -> str:
         # Strict JSON: NaN and infinities become null, as in the probe's report.
-        return json.dumps(_finite(self.to_dict()), indent=indent, allow_nan=False)
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+        return strict_json(self.to_dict(), indent)
