@@ -20,11 +20,10 @@ from gandoctor.generator import frozen
 from gandoctor.loading import GeneratorInfo, LoadedGenerator
 from gandoctor.loading.common import check_latent_shape, check_output_range
 from gandoctor.loading.inspection import (
+    detect_output_range,
     latent_from_attributes,
     latent_from_first_layer,
     probe_output,
-    range_from_final_layer,
-    range_from_values,
 )
 
 MODULE_FORMAT = "module"
@@ -93,16 +92,15 @@ def load_module(module: nn.Module, name: str, options: LoadOptions) -> LoadedGen
             num_classes=options.num_classes,
         )
     declared = getattr(type(module), "output_range", None)
-    final = range_from_final_layer(module)
-    if options.output_range is not None:
-        value_range = check_output_range(options.output_range, "output_range", ConfigError)
-        range_source = "option"
-    elif isinstance(declared, tuple) and len(declared) == 2:
-        value_range, range_source = (float(declared[0]), float(declared[1])), "architecture"
-    elif final is not None:
-        value_range, range_source = final, "architecture"
-    else:
-        value_range, range_source = range_from_values(output)
+    option = options.output_range
+    value_range, range_source = detect_output_range(
+        module,
+        output,
+        None if option is None else check_output_range(option, "output_range", ConfigError),
+        (float(declared[0]), float(declared[1]))
+        if isinstance(declared, tuple) and len(declared) == 2
+        else None,
+    )
     info = GeneratorInfo(
         checkpoint=name,
         format=MODULE_FORMAT,

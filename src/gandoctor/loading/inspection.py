@@ -189,6 +189,25 @@ def range_from_final_layer(module: nn.Module) -> tuple[float, float] | None:
     return None
 
 
+def detect_output_range(
+    module: nn.Module,
+    output: torch.Tensor,
+    option: tuple[float, float] | None = None,
+    declared: tuple[float, float] | None = None,
+) -> tuple[tuple[float, float], str]:
+    """The generator's output range and where it came from, first found of: the user's
+    ``option``; the architecture's ``declared`` range; a final Tanh or Sigmoid; the values
+    in ``output`` (snapped to the conventional ranges)."""
+    if option is not None:
+        return option, "option"
+    if declared is not None:
+        return declared, "architecture"
+    final = range_from_final_layer(module)
+    if final is not None:
+        return final, "architecture"
+    return range_from_values(output)
+
+
 def range_from_values(output: torch.Tensor) -> tuple[tuple[float, float], str]:
     """Guess the intended value range from observed outputs.
 

@@ -22,10 +22,9 @@ from gandoctor.loading.custom_arch import build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator
 from gandoctor.loading.inspection import (
+    detect_output_range,
     infer_latent_shape,
     probe_output,
-    range_from_final_layer,
-    range_from_values,
 )
 from gandoctor.loading.registry import (
     ARCH_KEY,
@@ -141,15 +140,9 @@ def load_generator(
         num_classes=options.num_classes,
     )
 
-    final_layer_range = range_from_final_layer(module)
-    if option_range is not None:
-        output_range, range_source = option_range, "option"
-    elif built.output_range is not None:
-        output_range, range_source = built.output_range, "architecture"
-    elif final_layer_range is not None:
-        output_range, range_source = final_layer_range, "architecture"
-    else:
-        output_range, range_source = range_from_values(output)
+    output_range, range_source = detect_output_range(
+        module, output, option_range, built.output_range
+    )
 
     info = GeneratorInfo(
         checkpoint=checkpoint.path,

@@ -16,10 +16,10 @@ from gandoctor.loading import GeneratorInfo, LoadedGenerator
 from gandoctor.loading.common import check_latent_shape, check_output_range, describe_exception
 from gandoctor.loading.custom_arch import build_arch, import_arch_class, split_arch
 from gandoctor.loading.inspection import (
+    detect_output_range,
     infer_latent_shape,
     probe_output,
     range_from_final_layer,
-    range_from_values,
 )
 
 UNTRAINED = "untrained"
@@ -56,14 +56,12 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
         distribution=options.latent_distribution,
         num_classes=options.num_classes,
     )
-    final = range_from_final_layer(module)
-    if options.output_range is not None:
-        output_range = check_output_range(options.output_range, "--output-range", ConfigError)
-        range_source = "option"
-    elif final is not None:
-        output_range, range_source = final, "architecture"
-    else:
-        output_range, range_source = range_from_values(output)
+    option = options.output_range
+    output_range, range_source = detect_output_range(
+        module,
+        output,
+        None if option is None else check_output_range(option, "--output-range", ConfigError),
+    )
     info = GeneratorInfo(
         checkpoint=UNTRAINED,
         format=UNTRAINED,
