@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from gandoctor.config import DataOptions
-from gandoctor.data import cache, images, load_real_data
+from gandoctor.data import cache, images, load_real_data, parallel
+from gandoctor.errors import ConfigError
 
 SHAPE, RANGE = (1, 8, 8), (-1.0, 1.0)
 
@@ -92,3 +94,36 @@ def test_the_cache_lives_in_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("GANDOCTOR_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert cache.cache_dir() == tmp_path / "xdg" / "gandoctor"
+
+
+def test_worker_processes_decode_the_same_pixels_in_the_same_order(tmp_path, monkeypatch):
+    """Enough files for worker processes (where the CPUs allow): the same samples, the same
+    order and the same skipped file as decoding in this process."""
+    rng = np.random.default_rng(1)
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(2 * parallel.MIN_FILES_PER_WORKER):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8), mode="L").save(
+            root / f"{i:04d}.png"
+        )
+    (root / "0100.png").write_bytes(b"broken")
+    warnings: list[list[str]] = [[], []]
+    loaded = []
+    for setting, sink in zip(("", "0"), warnings, strict=True):
+        monkeypatch.setenv(parallel.WORKERS_VARIABLE, setting)
+        loaded.append(_load(root, sink, cache=False))
+    assert loaded[0].samples.equal(loaded[1].samples)
+    assert loaded[0].used == 2 * parallel.MIN_FILES_PER_WORKER - 1
+    assert warnings[0] == warnings[1] and "0100.png" in warnings[0][0]
+
+
+def test_worker_count_follows_the_cpus_the_files_and_the_override(monkeypatch):
+    monkeypatch.setattr(parallel, "usable_cpus", lambda: 4)
+    assert parallel.worker_count(100, {}) == 0  # too few files to pay for a process
+    assert parallel.worker_count(10_000, {}) == 4
+    assert parallel.worker_count(10_000, {parallel.WORKERS_VARIABLE: "0"}) == 0
+    with pytest.raises(ConfigError, match="GANDOCTOR_DECODE_WORKERS must be a whole number"):
+        parallel.worker_count(10_000, {parallel.WORKERS_VARIABLE: "two"})
+    daemon = SimpleNamespace(daemon=True)  # e.g. inside a multiprocessing pool's worker
+    monkeypatch.setattr(parallel.multiprocessing, "current_process", lambda: daemon)
+    assert parallel.worker_count(10_000, {}) == 0

@@ -178,7 +178,8 @@ def _decode_files(
     used = 0
     failures: list[str] = []
     stored: Counter[str] = Counter()
-    for result in decode_all(chosen, partial(_decode_or_reason, root, mode, size)):
+    image_bytes = pixels[0].nbytes if len(chosen) else 0
+    for result in decode_all(chosen, partial(_decode_or_reason, root, mode, size), image_bytes):
         if isinstance(result, str):
             failures.append(result)
             continue

@@ -7,14 +7,18 @@ DataLoader already manages them (start, order, shutdown, Ctrl-C), so it does the
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import torch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
+
+from gandoctor.data.common import one_line
+from gandoctor.errors import ConfigError, DataError
 
 Decoded = tuple[np.ndarray, str] | str
 """One file's pixels and its stored mode and size, or a one-line reason it was skipped."""
@@ -22,7 +26,9 @@ Decoded = tuple[np.ndarray, str] | str
 # A worker process costs tens of milliseconds to start: worth it from this many files each.
 MIN_FILES_PER_WORKER = 256
 MAX_WORKERS = 8
+WORKERS_VARIABLE = "GANDOCTOR_DECODE_WORKERS"
 _BATCH = 64
+_BATCH_BYTES = 4 * 2**20
 
 
 class _ImageFiles(Dataset[Decoded]):
@@ -65,26 +71,51 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def decode_all(files: list[str], decode: Callable[[str], Decoded]) -> Iterator[Decoded]:
-    """``decode(file)`` for every file, in file order, on up to one worker per CPU."""
-    workers = min(usable_cpus(), MAX_WORKERS, len(files) // MIN_FILES_PER_WORKER)
-    workers = workers if workers > 1 else 0  # one worker is slower than none
+def worker_count(files: int, environ: Mapping[str, str] = os.environ) -> int:
+    """Worker processes for decoding ``files`` files: one per usable CPU, none for few files
+    or where a process may not have children; ``$GANDOCTOR_DECODE_WORKERS`` decides when set
+    (0 decodes in this process, e.g. where /dev/shm is too small for torch's workers)."""
+    chosen = environ.get(WORKERS_VARIABLE, "").strip()
+    if chosen:
+        if not chosen.isdigit():
+            raise ConfigError(f"{WORKERS_VARIABLE} must be a whole number, got {chosen!r}")
+        return int(chosen)
+    if multiprocessing.current_process().daemon:  # a pool's worker: no children allowed
+        return 0
+    workers = min(usable_cpus(), MAX_WORKERS, files // MIN_FILES_PER_WORKER)
+    return workers if workers > 1 else 0  # one worker is slower than none
+
+
+def decode_all(
+    files: list[str], decode: Callable[[str], Decoded], image_bytes: int
+) -> Iterator[Decoded]:
+    """``decode(file)`` for every file, in file order, on ``worker_count`` processes.
+    ``image_bytes`` (one decoded image) sizes the batches a worker hands over."""
+    workers = worker_count(len(files))
     loader = DataLoader(
         _ImageFiles(files, decode),
-        batch_size=_BATCH,
+        # Batches travel through shared memory: a few MiB each keeps a container's small
+        # /dev/shm (64 MiB by default in Docker) far from full.
+        batch_size=max(1, min(_BATCH, _BATCH_BYTES // max(1, image_bytes))),
         num_workers=workers,
         collate_fn=_stack,
         # Workers decode with one torch thread each (none of torch's work is theirs).
         worker_init_fn=_one_thread if workers else None,
     )
-    for (pixels, reasons), stored in loader:
-        decoded = iter(zip(pixels if pixels is not None else [], stored, strict=True))
-        for reason in reasons:
-            if reason is not None:
-                yield reason
-            else:
-                image, description = next(decoded)
-                yield image.numpy(), description
+    try:
+        for (pixels, reasons), stored in loader:
+            decoded = iter(zip(pixels if pixels is not None else [], stored, strict=True))
+            for reason in reasons:
+                if reason is not None:
+                    yield reason
+                else:
+                    image, description = next(decoded)
+                    yield image.numpy(), description
+    except RuntimeError as exc:  # a worker died (out of memory or shared memory)
+        raise DataError(
+            f"an image-decoding worker process failed ({one_line(exc)}); set "
+            f"{WORKERS_VARIABLE}=0 to decode in the main process"
+        ) from None
 
 
 def _one_thread(_: int) -> None:
