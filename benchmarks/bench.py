@@ -45,6 +45,7 @@ from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.loading import load_generator
 from gandoctor.loading.architectures.dcgan import DCGANGenerator
 from gandoctor.measurement import run_probe
+from gandoctor.precision import AUTO, autocast, resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -76,10 +77,15 @@ def write_image_folder(folder: Path, count: int, size: int, jpeg_share: float = 
 
 
 def minimal_loop(
-    generator: torch.nn.Module, real: torch.Tensor, steps: int, batch: int = 64
+    generator: torch.nn.Module,
+    real: torch.Tensor,
+    steps: int,
+    batch: int = 64,
+    precision: str = "fp32",
 ) -> float:
     """Steps/s of the loop a person would write: fresh z, G forward without gradient, one
-    D step with BCE on logits. Nothing else."""
+    D step with BCE on logits. Nothing else; with bf16, under the same autocast as the
+    probe's."""
     torch.manual_seed(0)
     disc = build_probe_discriminator(tuple(real.shape[1:]))
     optimizer = torch.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -89,9 +95,11 @@ def minimal_loop(
     start = time.perf_counter()
     for _ in range(steps):
         x = real[torch.randint(len(real), (batch,))]
-        with torch.no_grad():
-            fake = generator(torch.randn(batch, 100, 1, 1))
-        loss = F.binary_cross_entropy_with_logits(disc(torch.cat([x, fake])), labels)
+        with autocast("cpu", precision):
+            with torch.no_grad():
+                fake = generator(torch.randn(batch, 100, 1, 1))
+            logits = disc(torch.cat([x, fake])).float()
+        loss = F.binary_cross_entropy_with_logits(logits, labels)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -106,20 +114,35 @@ def section_overhead(quick: bool) -> None:
     generator = untrained_dcgan64()
     real = torch.rand(2000, 3, 64, 64) * 2 - 1
     minimal = minimal_loop(generator, real, steps)
+    print(f"  minimal loop, fp32 {minimal:7.2f} steps/s")
+    _probe_against(generator, real, steps, "fp32", {"fp32": minimal})
+    default = resolve_precision(AUTO, "cpu")
+    if default != "fp32":  # the command line's default precision on this machine
+        same = minimal_loop(generator, real, steps, precision=default)
+        print(f"  minimal loop, {default} {same:7.2f} steps/s")
+        _probe_against(generator, real, steps, default, {"fp32": minimal, default: same})
+
+
+def _probe_against(
+    generator: torch.nn.Module,
+    real: torch.Tensor,
+    steps: int,
+    precision: str,
+    minimal: dict[str, float],
+) -> None:
     spent = {"train_step": 0.0, "measure": 0.0}
+    config = ProbeConfig(steps=steps, early_stop=False, precision=precision)
     with _timing(measurement, spent):
-        outcome = run_probe(
-            generator, (100, 1, 1), real, ProbeConfig(steps=steps, early_stop=False)
-        )
+        outcome = run_probe(generator, (100, 1, 1), real, config)
     probe = steps / outcome.seconds
     training = steps / spent["train_step"]
+    ratios = ", ".join(f"{probe / fast:4.2f} of the {name} loop" for name, fast in minimal.items())
+    print(f"  probe {precision}, D steps {training:7.2f} steps/s  "
+          f"{training / minimal[precision]:4.2f} of the {precision} loop")  # fmt: skip
+    print(f"  probe {precision}, all     {probe:7.2f} steps/s  {ratios} (goal >= 0.95)")
     measurements = len(outcome.series)
-    print(f"  minimal loop       {minimal:7.2f} steps/s")
-    print(f"  probe, D steps     {training:7.2f} steps/s  ratio {training / minimal:4.2f}")
-    print(f"  probe, all         {probe:7.2f} steps/s  ratio {probe / minimal:4.2f} "
-          "(goal >= 0.95)")  # fmt: skip
-    print(f"  {measurements} measurements took {spent['measure']:.1f} s of {outcome.seconds:.1f} s"
-          f" ({spent['measure'] / measurements:.2f} s each = "
+    print(f"    {measurements} measurements took {spent['measure']:.1f} s of "
+          f"{outcome.seconds:.1f} s ({spent['measure'] / measurements:.2f} s each = "
           f"{spent['measure'] / measurements * training:.1f} D steps)")  # fmt: skip
 
 
@@ -153,8 +176,9 @@ def section_verdict(quick: bool) -> None:
     for name in ("dcgan_digits_epoch0", "dcgan_digits_epoch10", "dcgan_digits_epoch25"):
         loaded = load_generator(EXAMPLES / f"{name}.safetensors")
         spec = loaded.info.latent_shape
-        early = run_probe(loaded.module, spec, data.samples, ProbeConfig())
-        long_probe = ProbeConfig(steps=fixed, early_stop=False)
+        # Both at the command line's default precision (auto) on this machine.
+        early = run_probe(loaded.module, spec, data.samples, ProbeConfig(precision=AUTO))
+        long_probe = ProbeConfig(steps=fixed, early_stop=False, precision=AUTO)
         full = run_probe(loaded.module, spec, data.samples, long_probe)
         same = "same verdict" if early.verdict == full.verdict else "DIFFERENT verdict"
         print(
@@ -280,7 +304,8 @@ def main() -> None:
         parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
     print(f"gandoctor benchmarks: {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads")  # fmt: skip
+          f"{torch.get_num_threads()} threads, default precision "
+          f"{resolve_precision(AUTO, 'cpu')}")  # fmt: skip
     for name in args.sections or SECTIONS:
         print(f"[{name}]")
         SECTIONS[name](args.quick)

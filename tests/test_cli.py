@@ -142,6 +142,21 @@ def json_run(ckpt: Path, imgs: Path) -> Result:
 # --- the report ----------------------------------------------------------------------------
 
 
+def test_the_report_names_the_device_and_precision_it_ran_in(table_run) -> None:
+    from gandoctor.precision import resolve_precision
+
+    result, out = table_run
+    settings = json.loads(out.read_text())["settings"]
+    # The command line's default, auto, resolved: bf16 on CPUs with it in hardware.
+    assert settings["precision"] == resolve_precision("auto", "cpu")
+    assert f"device cpu, precision {settings['precision']}" in result.stdout
+
+
+def test_an_unknown_precision_is_a_usage_error(ckpt: Path, imgs: Path) -> None:
+    result = invoke("probe", ckpt, "--data", imgs, "--precision", "fp16")
+    assert "unknown precision 'fp16'" in assert_usage_error(result)
+
+
 def test_table_on_stdout_and_exit_code_is_the_gate(table_run) -> None:
     result, out = table_run
     assert result.exit_code in (0, 1), (result.output, result.exception)

@@ -31,6 +31,7 @@ from gandoctor.loading import LoadedGenerator, load_generator
 from gandoctor.loading.guard import guard_forward
 from gandoctor.measurement import run_probe
 from gandoctor.metrics import relative_difference
+from gandoctor.precision import resolve_precision
 from gandoctor.remedies import with_remedies
 from gandoctor.report import CheckpointReport, Report
 
@@ -78,6 +79,7 @@ def probe(
     device = str(module_device(modules[0])) if modules else load_options.device
     config = config or ProbeConfig(device=device)
     config = replace(config, device=resolve_device(config.device))
+    config = replace(config, precision=resolve_precision(config.precision, config.device))
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
     module_name = dict(zip(map(id, modules), module_names(modules), strict=True))

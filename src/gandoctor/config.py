@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from gandoctor.errors import ConfigError
+from gandoctor.precision import check_precision
 
 
 class Severity(StrEnum):
@@ -236,6 +237,10 @@ class ProbeConfig:
     """Base channel width of the probe D; None = sized to the resolution."""
     seed: int = 0
     device: str = "cpu"
+    precision: str = "fp32"
+    """fp32, bf16 (autocast of D's steps and the measurements' passes) or auto (bf16 where
+    the device has it in hardware). The library stays exact by default; the command line
+    defaults to auto (precision.py, README "Precision")."""
     train_mode: bool = False
     """Keep the generator in train mode (BatchNorm batch statistics) instead of eval mode."""
     early_stop: bool = True
@@ -283,6 +288,7 @@ class ProbeConfig:
             raise ConfigError(f"held-out fraction must be in (0, 1), got {self.heldout_fraction}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ConfigError(f"learning rate must be positive, got {self.lr}")
+        check_precision(self.precision)
         if self.measure_growth <= 1:
             raise ConfigError(f"measure growth must exceed 1, got {self.measure_growth}")
 

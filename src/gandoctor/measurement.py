@@ -23,6 +23,7 @@ from gandoctor.instance_noise import InstanceNoise
 from gandoctor.interrupt import interruptible
 from gandoctor.latent import LatentSpec, first
 from gandoctor.layers import LayerGradients, LayerRecorder
+from gandoctor.precision import resolve_precision
 from gandoctor.probe_steps import HeldoutFakes, measure, train_step
 from gandoctor.summary import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
@@ -100,6 +101,7 @@ def run_probe(
     The generator's weights, buffers, mode and ``requires_grad`` flags are restored after.
     """
     start = time.perf_counter()
+    config = replace(config, precision=resolve_precision(config.precision, config.device))
     device = torch.device(config.device)
     rng = torch.Generator().manual_seed(config.seed)  # CPU generator: same draws on any device
     noise = InstanceNoise.of(config)  # None without instance noise: no extra draws

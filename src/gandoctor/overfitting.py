@@ -67,6 +67,7 @@ def overfit_figures(
     with torch.no_grad():
         chunks = train_subset.split(_CHUNK)
         logits = torch.cat([disc(c if transform is None else transform(c)) for c in chunks])
+    logits = logits.float()  # bf16 under autocast
     r_t, r_v = heuristics(logits, val_logits, gen_logits)
     return {RT: r_t, RV: r_v}
 

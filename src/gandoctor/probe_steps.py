@@ -8,6 +8,7 @@ backward pass is shared by the two generator costs.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
@@ -19,6 +20,7 @@ from gandoctor.instance_noise import InstanceNoise, no_noise
 from gandoctor.latent import GeneratorInputs, LatentSpec
 from gandoctor.layers import LayerRecorder, layer_gradient_norm
 from gandoctor.overfitting import overfit_figures
+from gandoctor.precision import autocast
 
 # Held-out samples go through D in chunks of this size: bounded memory, same numbers.
 EVAL_CHUNK = 256
@@ -43,11 +45,20 @@ class HeldoutFakes:
     ) -> None:
         self.generator = generator
         self.z_batches = z_batches
+        self.device, self.precision = config.device, config.precision
         self._kept: list[torch.Tensor] | None = None
         if not config.train_mode:
-            first = generator(*z_batches[0])
+            first = self._forward(z_batches[0])
             if first.numel() * len(z_batches) <= MAX_KEPT_GRAPH_VALUES:
-                self._kept = [first] + [generator(*z) for z in z_batches[1:]]
+                self._kept = [first] + [self._forward(z) for z in z_batches[1:]]
+
+    def autocast(self) -> AbstractContextManager[object]:
+        """The probe's precision, for D's passes at these fakes too."""
+        return autocast(self.device, self.precision)
+
+    def _forward(self, inputs: GeneratorInputs) -> torch.Tensor:
+        with self.autocast():
+            return self.generator(*inputs)
 
     @property
     def kept(self) -> bool:
@@ -58,7 +69,7 @@ class HeldoutFakes:
             yield from self._kept
         else:
             for inputs in self.z_batches:
-                yield self.generator(*inputs)
+                yield self._forward(inputs)
 
 
 def train_step(
@@ -76,10 +87,11 @@ def train_step(
     n = config.batch_size
     real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
     inputs = latent.sample(n, rng, train_real.device)
-    with torch.no_grad():
-        fake = generator(*inputs)
-    batch = torch.cat([real, fake])
-    logits = disc(batch if noise is None else noise.on_training_batch(batch))
+    with autocast(config.device, config.precision):
+        with torch.no_grad():
+            fake = generator(*inputs)
+        batch = torch.cat([real, fake])
+        logits = disc(batch if noise is None else noise.on_training_batch(batch)).float()
     labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
     # Sum of the two class means, the same L_D as reported on held-out data.
     loss = 2 * F.binary_cross_entropy_with_logits(logits, labels)
@@ -107,12 +119,14 @@ def measure(
     the generator's backward pass is run once per cost.
     """
     noisy = noise.heldout() if noise is not None else no_noise
-    with torch.no_grad():
+    with torch.no_grad(), fakes.autocast():
         real_logits = torch.cat([disc(noisy(c)) for c in heldout_real.split(EVAL_CHUNK)])
+    real_logits = real_logits.float()
     fake_logits, minimax, nonsat = [], [], []
     for fake in fakes.batches():
         at_fake = fake.detach().requires_grad_()
-        logits = disc(noisy(at_fake))
+        with fakes.autocast():
+            logits = disc(noisy(at_fake)).float()
         (logit_grads,) = torch.autograd.grad(logits.sum(), at_fake)
         logits = logits.detach()
         shape = (-1,) + (1,) * (logit_grads.dim() - 1)
@@ -125,7 +139,8 @@ def measure(
             # The graph of G(z) is kept for the next cost, and across measurements when
             # the fakes are made once.
             keep = fakes.kept or cost == "minimax"
-            grad_out = weights.view(shape) * logit_grads
+            # In the dtype of G(z) (bf16 under autocast, whose exponent range is float32's).
+            grad_out = (weights.view(shape) * logit_grads).to(fake.dtype)
             norms[cost] = layer_gradient_norm(fake, params, keep, recorder, cost, grad_out)
         minimax.append(norms["minimax"])
         nonsat.append(norms["nonsat"])
@@ -133,7 +148,8 @@ def measure(
     stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
     mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
     single = len(minimax) == 1  # a spread needs two batches
-    overfit = overfit_figures(disc, train_subset, real_logits, torch.cat(fake_logits), noisy)
+    with fakes.autocast():
+        overfit = overfit_figures(disc, train_subset, real_logits, torch.cat(fake_logits), noisy)
     return {
         "heldout_accuracy": stats.accuracy,
         "d_loss": stats.d_loss,

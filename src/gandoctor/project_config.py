@@ -39,6 +39,7 @@ _PROBE_KEYS: dict[str, type] = {
     "batch_size": int,
     "seed": int,
     "device": str,
+    "precision": str,
     "grad_batches": int,
     "disc_width": int,
     "train_mode": bool,
@@ -59,6 +60,7 @@ class ProjectConfig:
     batch_size: int | None = None
     seed: int | None = None
     device: str | None = None
+    precision: str | None = None
     grad_batches: int | None = None
     disc_width: int | None = None
     train_mode: bool | None = None
@@ -80,6 +82,7 @@ class Resolved:
     batch_size: int
     seed: int
     device: str
+    precision: str
     grad_batches: int
     disc_width: int | None
     train_mode: bool
@@ -199,6 +202,8 @@ def resolve(
         # The command line probes on the fastest device present; the library's own default
         # stays the CPU (ProbeConfig), where every figure in the README was measured.
         "device": AUTO,
+        # Likewise bf16 where the device has it in hardware; the library stays fp32.
+        "precision": AUTO,
         "max_images": data.max_images,
         "fail_on": "fail",
         "baseline": None,
@@ -227,6 +232,8 @@ def default_help(key: str) -> str:
     line (to tell "not given" from "given"), Typer would show no default of its own."""
     if key == "device":
         return f" (default: {AUTO}: cuda, then mps, then cpu)"
+    if key == "precision":
+        return f" (default: {AUTO}: bf16 where the device has it in hardware, else fp32)"
     if key == "max_images":
         value: Any = DataOptions().max_images
     else:

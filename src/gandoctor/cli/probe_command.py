@@ -36,6 +36,7 @@ from gandoctor.cli.settings_options import (
     MarkdownOpt,
     MaxImagesOpt,
     MaxSecondsOpt,
+    PrecisionOpt,
     ProbeDeviceOpt,
     SeedOpt,
     StepsOpt,
@@ -67,6 +68,7 @@ def probe(
     batch_size: BatchOpt = None,
     seed: SeedOpt = None,
     device: ProbeDeviceOpt = None,
+    precision: PrecisionOpt = None,
     train_mode: TrainModeOpt = None,
     early_stop: EarlyStopOpt = None,
     max_images: MaxImagesOpt = None,
@@ -140,8 +142,9 @@ def probe(
         project = load_project_config()  # [tool.gandoctor]; the command line wins
         s = resolve(
             project, threshold, steps=steps, batch_size=batch_size, seed=seed, device=device,
-            train_mode=train_mode, early_stop=early_stop, max_images=max_images,
-            max_seconds=max_seconds, grad_batches=grad_batches, disc_width=disc_width,
+            precision=precision, train_mode=train_mode, early_stop=early_stop,
+            max_images=max_images, max_seconds=max_seconds, grad_batches=grad_batches,
+            disc_width=disc_width,
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
         gate = parse_fail_on(s.fail_on)
@@ -179,6 +182,7 @@ def probe(
             batch_size=s.batch_size,
             seed=s.seed,
             device=device,
+            precision=s.precision,
             train_mode=s.train_mode,
             early_stop=s.early_stop,
             grad_batches=s.grad_batches,
