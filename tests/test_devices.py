@@ -38,12 +38,15 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 
 
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
-def test_gpu_probe_reaches_the_cpu_verdict():
-    """The same probe on the GPU and on the CPU: the same verdict and saturation point
-    (kernels differ, so figures agree to a tolerance, not bit for bit)."""
+@pytest.mark.parametrize("precision", ["fp32", "auto"])
+def test_gpu_probe_reaches_the_cpu_verdict(precision):
+    """The same probe on the GPU (fp32, and bf16 where the GPU has it) and on the CPU in
+    fp32: the same verdict and saturation point (kernels differ, so figures agree to a
+    tolerance, not bit for bit)."""
     settings = {"steps": 150, "early_stop": False}
     cpu = probe(EXAMPLE, "examples/digits", config=ProbeConfig(device="cpu", **settings))
-    gpu = probe(EXAMPLE, "examples/digits", config=ProbeConfig(device="cuda", **settings))
+    on_gpu = ProbeConfig(device="cuda", precision=precision, **settings)
+    gpu = probe(EXAMPLE, "examples/digits", config=on_gpu)
     assert gpu.verdict == cpu.verdict
     cpu_summary = cpu.checkpoints[0].outcome.summary
     gpu_summary = gpu.checkpoints[0].outcome.summary

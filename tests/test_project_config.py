@@ -87,6 +87,7 @@ def test_no_pyproject_anywhere_gives_defaults(tmp_path: Path, monkeypatch) -> No
         ("train_mode = 1", ["[tool.gandoctor] train_mode", "true or false"]),
         ("fail_on = 'sometimes'", ["[tool.gandoctor] fail_on", "unknown entry 'sometimes'"]),
         ("fail_on = 3", ["[tool.gandoctor] fail_on", "string or a list"]),
+        ("precision = 'fp16'", ["[tool.gandoctor] precision", "unknown precision 'fp16'"]),
         ("[tool.gandoctor.thresholds]\nnope = 1", ["[tool.gandoctor.thresholds] nope", "unknown"]),
         (
             "[tool.gandoctor.thresholds]\nsaturation_accuracy = 2",
@@ -119,6 +120,11 @@ def test_command_line_wins_and_thresholds_merge_by_name(tmp_path: Path) -> None:
     assert r.batch_size == ProbeConfig().batch_size  # neither: the default
     assert r.thresholds == Thresholds(noisy_cv=0.9, vanishing_fail_decades=4.0)
     assert resolve(ProjectConfig()).fail_on == "fail"
+    # The command line's default precision is auto; the file's value wins over it.
+    assert resolve(ProjectConfig()).precision == "auto"
+    assert resolve(parse_table({"precision": "fp32"}, tmp_path / "pyproject.toml")).precision == (
+        "fp32"
+    )
 
 
 def test_example_snippet_is_a_valid_table() -> None:

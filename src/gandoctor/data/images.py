@@ -179,13 +179,12 @@ def _decode_files(
     failures: list[str] = []
     stored: Counter[str] = Counter()
     image_bytes = pixels[0].nbytes if len(chosen) else 0
-    for result in decode_all(chosen, partial(_decode_or_reason, root, mode, size), image_bytes):
-        if isinstance(result, str):
-            failures.append(result)
-            continue
-        stored[result[1]] += 1
-        pixels[used] = result[0]
-        used += 1
+    for batch in decode_all(chosen, partial(_decode_or_reason, root, mode, size), image_bytes):
+        failures += batch.failures
+        stored.update(batch.stored)
+        if batch.pixels is not None:
+            pixels[used : used + len(batch.pixels)] = batch.pixels
+            used += len(batch.pixels)
     return cache.DecodedImages(pixels[:used].copy() if used < len(chosen) else pixels,
                                stored, failures)  # fmt: skip
 

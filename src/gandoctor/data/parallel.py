@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -86,10 +87,21 @@ def worker_count(files: int, environ: Mapping[str, str] = os.environ) -> int:
     return workers if workers > 1 else 0  # one worker is slower than none
 
 
+@dataclass(frozen=True)
+class DecodedBatch:
+    """Consecutive files decoded: the readable ones' pixels stacked in file order, their
+    stored modes and sizes, and a one-line reason for each file that was skipped."""
+
+    pixels: np.ndarray | None
+    stored: list[str]
+    failures: list[str]
+
+
 def decode_all(
     files: list[str], decode: Callable[[str], Decoded], image_bytes: int
-) -> Iterator[Decoded]:
-    """``decode(file)`` for every file, in file order, on ``worker_count`` processes.
+) -> Iterator[DecodedBatch]:
+    """``decode(file)`` for every file, in file order, on ``worker_count`` processes, handed
+    over a batch at a time (the main process copies a batch in one go, not image by image).
     ``image_bytes`` (one decoded image) sizes the batches a worker hands over."""
     workers = worker_count(len(files))
     loader = DataLoader(
@@ -104,13 +116,8 @@ def decode_all(
     )
     try:
         for (pixels, reasons), stored in loader:
-            decoded = iter(zip(pixels if pixels is not None else [], stored, strict=True))
-            for reason in reasons:
-                if reason is not None:
-                    yield reason
-                else:
-                    image, description = next(decoded)
-                    yield image.numpy(), description
+            failures = [reason for reason in reasons if reason is not None]
+            yield DecodedBatch(None if pixels is None else pixels.numpy(), stored, failures)
     except RuntimeError as exc:  # a worker died (out of memory or shared memory)
         raise DataError(
             f"an image-decoding worker process failed ({one_line(exc)}); set "
