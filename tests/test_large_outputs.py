@@ -1,0 +1,48 @@
+"""Large generators: the probe D grows with the resolution, and when the held-out fakes are
+too many values to keep their autograd graphs, G runs at each measurement instead, with the
+very same figures."""
+
+import pytest
+import torch
+from conftest import LATENT, untrained_dcgan
+from torch import nn
+
+from gandoctor import probe_steps
+from gandoctor.config import ProbeConfig
+from gandoctor.discriminators import build_probe_discriminator
+from gandoctor.loading import DCGANGenerator
+from gandoctor.measurement import run_probe
+
+
+def test_fresh_forward_passes_give_the_figures_of_the_kept_graphs(digits, monkeypatch):
+    config = ProbeConfig(steps=30, early_stop=False)
+    kept = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
+    monkeypatch.setattr(probe_steps, "MAX_KEPT_GRAPH_VALUES", 0)  # as for a large generator
+    fresh = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
+    for name, values in kept.series.to_dict().items():
+        assert fresh.series.to_dict()[name] == pytest.approx(
+            values, rel=1e-5, abs=1e-12, nan_ok=True
+        ), name
+
+
+def test_a_256x256_generator_is_probed_with_a_deeper_d():
+    torch.manual_seed(0)
+    generator = DCGANGenerator(8, [8, 8, 8, 8, 8, 4], 3)  # 4 * 2**6 = 256
+    for m in generator.modules():  # BatchNorm statistics of its own batches, as after training
+        if isinstance(m, nn.BatchNorm2d):
+            m.momentum = None
+    with torch.no_grad():
+        for _ in range(3):
+            generator(torch.randn(16, 8, 1, 1))
+    generator.eval()
+    disc = build_probe_discriminator((3, 256, 256))
+    convs = [m for m in disc.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) == 6  # 256 -> 4: six stride-2 convolutions, as DCGAN's D at 64 has 4
+    real = torch.rand(96, 3, 256, 256) * 2 - 1
+    config = ProbeConfig(steps=4, batch_size=8, grad_batches=2, heldout_min=16)
+    fakes = probe_steps.HeldoutFakes(generator, [(torch.randn(8, 8, 1, 1),)] * 2, config)
+    assert fakes.kept  # 2 x 8 samples of 3x256x256 still fit the kept-graph cap
+    outcome = run_probe(generator, (8, 1, 1), real, config)
+    assert outcome.summary is not None, outcome.findings
+    assert outcome.summary is not None and outcome.summary.steps_run == 4
+    assert all(v > 0 for v in outcome.series.to_dict()["minimax_grad_mean"])
