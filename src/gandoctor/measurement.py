@@ -23,7 +23,7 @@ from gandoctor.instance_noise import InstanceNoise
 from gandoctor.interrupt import interruptible
 from gandoctor.latent import LatentSpec, first
 from gandoctor.layers import LayerGradients, LayerRecorder
-from gandoctor.precision import resolve_precision
+from gandoctor.precision import BF16, resolve_precision
 from gandoctor.probe_steps import HeldoutFakes, measure, train_step
 from gandoctor.summary import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary, summarize
 from gandoctor.verdict import Finding, find, is_settled, overall
@@ -147,6 +147,11 @@ def run_probe(
             torch.manual_seed(config.seed)  # D's initial weights depend on the seed only
             disc = build_probe_discriminator(tuple(real.shape[1:]), config.disc_width)
         disc = disc.to(device)
+        if config.precision == BF16:
+            # oneDNN's and cuDNN's bf16 convolutions prefer channels-last weights (D steps
+            # ~20 % faster on a CPU with AMX). Only here: in fp32 the same change would move
+            # the reference figures by float rounding, as another thread count does.
+            disc = disc.to(memory_format=torch.channels_last)
         fakes = HeldoutFakes(generator, z_batches, config)
         optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
         series = ProbeSeries()
