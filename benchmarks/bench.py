@@ -201,15 +201,22 @@ def section_budget(quick: bool) -> None:
         env = {**os.environ, "GANDOCTOR_CACHE_DIR": str(Path(tmp) / "cache")}
         command = [*GANDOCTOR, "probe", str(checkpoint), "--data", str(folder), "--quiet"]
         command += ["--json", str(Path(tmp) / "report.json")]
-        start = time.perf_counter()
-        result = subprocess.run(command, capture_output=True, text=True, env=env)
-        seconds = time.perf_counter() - start
         import json
 
-        report = json.loads((Path(tmp) / "report.json").read_text())
-        probe = report["checkpoints"][0]["probe"]
-        print(f"  wall time          {seconds:6.1f} s, exit {result.returncode} (goal <= 60 s)")
-        print(f"  verdict            {report['verdict']}: {probe['stop_reason']}")
+        seconds = {}
+        # The default first (it decodes and caches the images), then exact fp32 for comparison.
+        for precision in ("auto", "fp32"):
+            start = time.perf_counter()
+            result = subprocess.run([*command, "--precision", precision], capture_output=True,
+                                    text=True, env=env)  # fmt: skip
+            seconds[precision] = time.perf_counter() - start
+            report = json.loads((Path(tmp) / "report.json").read_text())
+            probe = report["checkpoints"][0]["probe"]
+            used = report["settings"]["precision"]
+            print(f"  {precision} ({used}) wall time {seconds[precision]:6.1f} s, exit "
+                  f"{result.returncode} (goal <= 60 s); {report['verdict']}: "
+                  f"{probe['stop_reason']}")  # fmt: skip
+        print(f"  fp32 / default     {seconds['fp32'] / seconds['auto']:4.2f}x")
 
 
 def _decode_only(files: list[Path], workers: int) -> None:

@@ -149,7 +149,7 @@ def test_the_report_names_the_device_and_precision_it_ran_in(table_run) -> None:
     settings = json.loads(out.read_text())["settings"]
     # The command line's default, auto, resolved: bf16 on CPUs with it in hardware.
     assert settings["precision"] == resolve_precision("auto", "cpu")
-    assert f"device cpu, precision {settings['precision']}" in result.stdout
+    assert f"device cpu, --precision {settings['precision']}" in result.stdout
 
 
 def test_an_unknown_precision_is_a_usage_error(ckpt: Path, imgs: Path) -> None:

@@ -242,7 +242,7 @@ def render_report(report: Report) -> RenderableType:
     if report.baseline is not None:
         parts.append(baseline_block(report.baseline))
     settings = report.settings
-    parts.append(Text(f"device {settings.device}, precision {settings.precision}", style="dim"))
+    parts.append(Text(f"device {settings.device}, --precision {settings.precision}", style="dim"))
     if report.config_file:
         parts.append(Text(f"settings: [tool.gandoctor] in {report.config_file}", style="dim"))
     gate = Text(f"gate (--fail-on {report.fail_on}): ")
