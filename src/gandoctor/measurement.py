@@ -151,7 +151,8 @@ def run_probe(
             # oneDNN's and cuDNN's bf16 convolutions prefer channels-last weights (D steps
             # ~20 % faster on a CPU with AMX). Only here: in fp32 the same change would move
             # the reference figures by float rounding, as another thread count does.
-            disc = disc.to(memory_format=torch.channels_last)
+            # (torch's type stubs lack Module.to's memory_format form, which torch documents)
+            disc = disc.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         fakes = HeldoutFakes(generator, z_batches, config)
         optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
         series = ProbeSeries()
