@@ -4,8 +4,9 @@ thresholds kept in the tree, so that a CI line stays short.
 The file is the first ``pyproject.toml`` found from the current folder upwards; the search
 stops there whether or not it has the table (as black does), so a sub-project's file hides
 its parent's. Options given on the command line win over the file, the file over the
-defaults in config.py. Thresholds merge name by name: ``--threshold`` changes one and keeps
-the file's others. Unknown keys and bad values are errors naming the file and the key.
+defaults in config.py and thresholds.py. Thresholds merge name by name: ``--threshold``
+changes one and keeps the file's others. Unknown keys and bad values are errors naming
+the file and the key.
 
     [tool.gandoctor]
     steps = 300

@@ -1,0 +1,135 @@
+"""Where a measurement becomes a finding: the thresholds of the verdict, each with the
+reason for its value next to it; the measurements behind the defaults are in the README
+("How the thresholds were chosen")."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from gandoctor.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where a measurement becomes a finding. See the README for the measurements."""
+
+    saturation_accuracy: float = 0.99
+    """Held-out balanced accuracy from which real and fake count as separated (the
+    paper's Figure 1 shows accuracy reaching 1)."""
+    saturation_fake_prob: float = 0.01
+    """Mean D(G(z)) at or below which D is saturated on fakes: the minimax cost's gradient
+    carries a factor D(G(z)), so at 0.01 it is scaled down 50-fold against D = 0.5."""
+    separable_accuracy: float = 0.9
+    """Final held-out accuracy that earns a saturation warning even without saturation: D
+    already tells nine in ten samples apart. Measured (README): the example generator
+    trained 25 epochs ends 500 steps at 0.98 without saturating; a generator matched to
+    its data stays at 0.48-0.52."""
+    vanishing_fail_decades: float = 2.0
+    """Minimax gradient lost this many decades (log10 peak/final): a 100-fold weaker signal.
+    Measured on the example (README): untrained DCGANs reach 2 decades within 270-420 steps,
+    one trained 10 epochs loses 1.4 in 500 steps, 25 epochs 0.1, a generator matched to its
+    data 0."""
+    vanishing_warn_decades: float = 1.0
+    """A 10-fold weaker signal: the 10-epoch generator's 1.4 decades land here."""
+    exploding_fail_decades: float = 0.5
+    """The -log D gradient grew this many decades (about 3-fold) after the minimax gradient
+    peaked, i.e. while D grew confident on the fakes (Figure 3). Measured on the example:
+    untrained DCGANs 1.0-1.5, trained 10 epochs 0.6, 25 epochs 0.01, matched 0."""
+    exploding_warn_decades: float = 0.25
+    noisy_cv: float = 0.5
+    """Coefficient of variation of the -log D gradient norm across the measurement steps of
+    the second half of the probe, around its log-linear trend, from which it is reported as
+    unstable (the spread of Figure 3). The largest value measured on the reference cases
+    was 0.33, a D wandering against a matched generator (0.17 on the example's matched
+    case, 0.08 for the 25-epoch generator), so only worse counts as noisy."""
+    ignores_z_ratio: float = 1e-4
+    """Generated samples whose spread across z is below this share of the real data's
+    spread: the generator ignores its latent input. An untrained DCGAN in eval mode (fresh
+    BatchNorm statistics) varies 2.5e-3 times as much as real digits and does use z; a
+    generator that ignores z varies 0 times, or ~1e-7 from rounding."""
+    range_overlap: float = 0.75
+    """Share of the real data's value span that generated values must overlap. Below it,
+    and with generated values spanning at least 40 % of the range (an untrained generator
+    whose outputs are all near 0 says nothing about ranges), the two were likely scaled
+    differently: a tanh generator trained on data in [0, 1] overlaps digits scaled to
+    [-1, 1] by 0.5, the example generators trained on [-1, 1] by 0.9 or more."""
+    range_overshoot: float = 0.05
+    """Generated values beyond the declared output range by more than this share of the
+    range: the range is wrong (an unbounded generator trained on [0, 255] data, say)."""
+    mode_mismatch_ratio: float = 0.5
+    """Relative difference between train-mode and eval-mode outputs for the same z above
+    which the report notes that the two modes behave differently."""
+    regression_saturation_share: float = 0.25
+    """``--baseline``: a regression when D saturates this share of steps sooner than in the
+    baseline report (a D that saturates sooner = a weaker training signal). Early on the
+    measurement steps are 25 % apart (``measure_growth``), so one measurement earlier
+    (20 % fewer steps) passes and two (36 %) do not. Between probe seeds 0-3 the example's
+    untrained generator saturates at step 94 every time, the 10-epoch one at 193-218."""
+    regression_decades: float = 0.5
+    """``--baseline``: a regression when the minimax gradient's decades lost exceed the
+    baseline's by this much (a 3-fold weaker signal): half the 1-decade step between the
+    vanishing warning and failure levels, and 2.5 times its spread between probe seeds
+    0-3 on the example (0.2: untrained 1.90-2.07, 10 epochs 1.21-1.41 in 300 steps)."""
+    regression_growth_decades: float = 1.0
+    """``--baseline``: the same for the -log D gradient's growth after the minimax peak,
+    which varies twice as much between seeds (10 epochs: 0.60-1.12, untrained 0.88-1.25)."""
+    collapse_fail_duplicates: float = 10.0
+    """Generated samples hold this many times more near-duplicate pairs than real ones (the
+    birthday-paradox test, collapse.py): few distinct outputs. Measured on 256 digits
+    (README): 3 distinct digits 28-71, 10 digits 17, one class 8-30, the example's 10-epoch
+    generator 12, untrained ~100 (every pair); a generator matching the data 0.9-1.6 (up
+    to 1.9 at 64 samples), the 25-epoch generator 0.4."""
+    collapse_warn_duplicates: float = 3.0
+    """Three times the real rate: the generator covers about a third of the data's support
+    (a sample drawn from a fraction f of it holds about 1/f times the pairs). 100 distinct
+    digits give 1.4-2.6 and half the classes 2.0-3.3; a matched generator stays below 2."""
+    collapse_warn_diversity: float = 0.75
+    """Mean pairwise distance of generated samples below this share of the real one.
+    Matched: 0.96-1.09; the 25-epoch generator 0.85; the 10-epoch one, whose samples are
+    alike blobs, 0.62; samples shrunk half-way to the mean image 0.5."""
+    collapse_warn_coverage: float = 0.75
+    """Coverage (Naeem et al. 2020) below this, with precision at least
+    ``collapse_coverage_precision``: realistic samples that leave a quarter of the real
+    data without a generated neighbour, i.e. dropped modes. Matched: 0.89-1.0 (expected
+    0.97 at k = 5); half the digit classes 0.55-0.65 at precision 0.92-1.0."""
+    collapse_coverage_precision: float = 0.9
+    """Precision from which low coverage means dropped modes rather than poor samples: in
+    pixel space, blurred or noisy samples lose coverage and precision together (the
+    25-epoch generator: precision 0.82, coverage 0.64); matched samples have 0.94-1.0."""
+    overfit_rt: float = 0.6
+    """r_t = E[sign(D(x_train))] (overfitting.py) from which D counts as overfitting, with
+    r_v: StyleGAN2-ADA's target, above which ADA adds augmentation. Alone it also grows when
+    D separates off samples (untrained generator: 1.0)."""
+    overfit_rv: float = 0.5
+    """r_v from which, with r_t, the report notes that the probe D memorises its training
+    set: unseen real samples score closer to generated ones than to D's training samples,
+    so most of D's confidence is memorisation. Measured (README): off samples give 0.00-0.03
+    (untrained, 3 digits, noisy digits on 644 images); a generator matching the data gives
+    0.5-1.7 wherever r_v is defined (D has nothing else to separate), but r_t reaches 0.6
+    only on a small training set (64 images: 0.8; 644-1792: 0.1-0.2)."""
+    layer_spread_warn_decades: float = 3.0
+    """``preflight``: decades between the largest and smallest per-element (RMS) gradient of
+    the generator's layers at initialisation, from which the layers learn at very different
+    speeds. Measured through a fresh probe D in train mode (README): DCGANs of 16-64 px,
+    the PyTorch-GAN and WGAN generators 0.6-1.9; a 10-layer ReLU MLP with PyTorch's default
+    initialisation 3.5, a 10-layer sigmoid MLP 8.7 (the textbook vanishing gradient)."""
+    layer_spread_fail_decades: float = 6.0
+    """A millionfold: the first layers get a millionth of the last one's signal per weight,
+    so under SGD they stay where they were initialised, and Adam (which rescales by each
+    weight's gradient history) reaches them only while they stay above its eps of 1e-8."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise ConfigError(f"threshold {name} must be a finite number >= 0, got {value}")
+        for name in (
+            "saturation_accuracy",
+            "saturation_fake_prob",
+            "separable_accuracy",
+            "range_overlap",
+            "collapse_warn_coverage",
+            "collapse_coverage_precision",
+        ):
+            if getattr(self, name) > 1:
+                raise ConfigError(f"threshold {name} is a probability, got {getattr(self, name)}")
