@@ -38,14 +38,14 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from gandoctor import measurement
 from gandoctor.config import DataOptions, ProbeConfig
 from gandoctor.data import images, load_real_data, parallel
-from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.loading import load_generator
 from gandoctor.loading.architectures.dcgan import DCGANGenerator
-from gandoctor.measurement import run_probe
-from gandoctor.precision import AUTO, autocast, resolve_precision
+from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.probing import loop as measurement
+from gandoctor.probing.loop import run_probe
+from gandoctor.runtime.precision import AUTO, autocast, resolve_precision
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -5,8 +5,8 @@ from conftest import untrained_dcgan, write_pngs
 from safetensors.torch import save_file
 
 import gandoctor
-from gandoctor.api import expand_checkpoints
 from gandoctor.errors import CheckpointError
+from gandoctor.paths import expand_checkpoints
 
 
 def touch(path):

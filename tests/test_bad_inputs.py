@@ -36,7 +36,7 @@ from PIL import Image
 from safetensors.torch import save_file
 from typer.testing import CliRunner, Result
 
-import gandoctor.resources
+import gandoctor.runtime.resources
 from gandoctor.cli import app
 
 runner = CliRunner()
@@ -426,7 +426,7 @@ def case_checkpoint_is_a_fifo(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
 
 @case
 def case_checkpoint_larger_than_memory(tmp: Path, inputs: Inputs, mp: pytest.MonkeyPatch):
-    mp.setattr(gandoctor.resources, "available_memory", lambda: 100_000)
+    mp.setattr(gandoctor.runtime.resources, "available_memory", lambda: 100_000)
     # The weights as float32 (16,736 parameters and the BatchNorm buffers), twice: as read
     # and in the module: 135 kB.
     needed = 2 * sum(v.numel() * (4 if v.is_floating_point() else 8) for v in inputs.state.values())
@@ -438,7 +438,7 @@ def case_checkpoint_larger_than_memory(tmp: Path, inputs: Inputs, mp: pytest.Mon
 def case_torch_file_larger_than_memory(tmp: Path, inputs: Inputs, mp: pytest.MonkeyPatch):
     path = tmp / "g.pt"
     torch.save(inputs.state, path)
-    mp.setattr(gandoctor.resources, "available_memory", lambda: 100_000)
+    mp.setattr(gandoctor.runtime.resources, "available_memory", lambda: 100_000)
     return probe_args(path, inputs.imgs), (str(path), "memory")
 
 
@@ -527,7 +527,8 @@ def case_truncated_npy(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
 def case_data_larger_than_memory(tmp: Path, inputs: Inputs, mp: pytest.MonkeyPatch):
     path = tmp / "data.npy"
     np.save(path, np.zeros((2000, 16, 16), dtype=np.uint8))  # 2 MB as float32
-    mp.setattr(gandoctor.resources, "available_memory", lambda: 1_000_000)  # checkpoint fits
+    # the checkpoint fits
+    mp.setattr(gandoctor.runtime.resources, "available_memory", lambda: 1_000_000)
     return probe_args(inputs.ckpt, path), (str(path), "memory", "--max-images")
 
 

@@ -12,15 +12,17 @@ import pytest
 from typer.testing import CliRunner
 
 from gandoctor import __version__
-from gandoctor.baseline import Baseline, compare, load_baseline, match
 from gandoctor.cli import app
-from gandoctor.config import FindingCode, ProbeConfig, Severity, Thresholds, Verdict
+from gandoctor.config import ProbeConfig, Thresholds
+from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import ConfigError
-from gandoctor.gate import parse_fail_on
-from gandoctor.measurement import ProbeOutcome
-from gandoctor.report import CheckpointReport, Report
-from gandoctor.summary import GeneratorHealth, ProbeSeries, Summary
-from gandoctor.verdict import Finding
+from gandoctor.judge.baseline import compare, match
+from gandoctor.judge.gate import parse_fail_on
+from gandoctor.report.model import CheckpointReport, Report
+from gandoctor.report.saved import load_baseline
+from gandoctor.results.baseline import Baseline, BaselineComparison
+from gandoctor.results.outcome import Finding, ProbeOutcome
+from gandoctor.results.series import GeneratorHealth, ProbeSeries, Summary
 
 # --- synthetic reports --------------------------------------------------------------------
 
@@ -54,13 +56,18 @@ def fail(code: str) -> Finding:
     return Finding(FindingCode(code), Severity.FAIL, "m", "r")
 
 
+def compared(now: Report, base: Baseline) -> BaselineComparison:
+    """judge.baseline.compare on the report's plain records, as gandoctor.probe calls it."""
+    return compare([(c.checkpoint, c.outcome) for c in now.checkpoints], now.settings, base)
+
+
 def saved(rep: Report, path: Path) -> Baseline:
     path.write_text(rep.to_json(), encoding="utf-8")
     return load_baseline(path)
 
 
 def regressions(now: Report, then: Report, tmp_path: Path) -> dict[str, Any]:
-    comparison = compare(now, saved(then, tmp_path / "base.json"))
+    comparison = compared(now, saved(then, tmp_path / "base.json"))
     return {r.figure: (r.baseline, r.current) for _, r in comparison.regressions}
 
 
@@ -140,14 +147,14 @@ def test_checkpoints_match_by_name_then_alone_by_position(tmp_path: Path) -> Non
         match(["c.pt", "d.pt"], base)
     single = saved(report(a), tmp_path / "single.json")
     assert match(["anything.safetensors"], single) == [(0, 0)]
-    comparison = compare(report(a, checkpoint("c.pt", Verdict.HEALTHY, [])), base)
+    comparison = compared(report(a, checkpoint("c.pt", Verdict.HEALTHY, [])), base)
     assert comparison.unmatched == ["c.pt"] and comparison.missing == ["runs/b.pt"]
 
 
 def test_differing_settings_are_listed(tmp_path: Path) -> None:
     then = report(HEALTHY, steps=200, thresholds=Thresholds(regression_decades=0.1))
     now = report(HEALTHY, steps=500, thresholds=Thresholds(noisy_cv=0.7))
-    comparison = compare(now, saved(then, tmp_path / "base.json"))
+    comparison = compared(now, saved(then, tmp_path / "base.json"))
     assert comparison.settings_differ == {"steps": (200, 500), "thresholds.noisy_cv": (0.5, 0.7)}
 
 

@@ -13,10 +13,10 @@ from conftest import LATENT, calibrated_dcgan, samples_of, untrained_dcgan
 from torch import nn
 
 import gandoctor
-from gandoctor import budget
-from gandoctor.budget import TimeBudget, share_budget
 from gandoctor.config import ProbeConfig, Thresholds
 from gandoctor.errors import ConfigError
+from gandoctor.probing import budget
+from gandoctor.probing.budget import TimeBudget, share_budget
 
 # Saturated from step 0 and nothing else (as FORCED in test_cli.py): the findings of a short
 # probe of an untrained DCGAN are exactly saturation (fail) + mode_mismatch (info).

@@ -143,7 +143,7 @@ def json_run(ckpt: Path, imgs: Path) -> Result:
 
 
 def test_the_report_names_the_device_and_precision_it_ran_in(table_run) -> None:
-    from gandoctor.precision import resolve_precision
+    from gandoctor.runtime.precision import resolve_precision
 
     result, out = table_run
     settings = json.loads(out.read_text())["settings"]

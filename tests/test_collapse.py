@@ -13,20 +13,21 @@ from conftest import LATENT, PoolGenerator, _digits, pool_and_data
 from rich.console import Console
 from sklearn.datasets import load_digits
 
-from gandoctor.collapse import (
+from gandoctor.analyses.collapse import (
     duplicate_rate,
     duplicate_threshold,
     features,
     measure_collapse,
     precision_coverage,
 )
-from gandoctor.config import FindingCode, ProbeConfig, Severity, Thresholds, Verdict
+from gandoctor.config import ProbeConfig, Thresholds
+from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import ConfigError
-from gandoctor.gate import parse_fail_on
-from gandoctor.measurement import run_probe
-from gandoctor.render import render_report
-from gandoctor.report import CheckpointReport, Report
-from gandoctor.sample_findings import collapse_drafts
+from gandoctor.judge.gate import parse_fail_on
+from gandoctor.judge.samples import collapse_drafts
+from gandoctor.probing.loop import run_probe
+from gandoctor.report.model import CheckpointReport, Report
+from gandoctor.report.terminal.tables import render_report
 
 T = Thresholds()
 LATENT_SHAPE = (LATENT, 1, 1)

@@ -8,8 +8,8 @@ import torch
 
 from gandoctor import probe
 from gandoctor.config import ProbeConfig
-from gandoctor.devices import resolve_device
 from gandoctor.errors import ConfigError
+from gandoctor.runtime.devices import resolve_device
 
 CUDA = torch.cuda.is_available()
 EXAMPLE = "examples/dcgan_digits_epoch0.safetensors"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from gandoctor.config import FindingCode, Severity
+from gandoctor.enums import FindingCode, Severity
 from gandoctor.errors import ConfigError
-from gandoctor.gate import parse_fail_on
-from gandoctor.verdict import Finding
+from gandoctor.judge.gate import parse_fail_on
+from gandoctor.results.outcome import Finding
 
 
 def finding(code: str, severity: str) -> Finding:

@@ -7,11 +7,11 @@ import torch
 from conftest import LATENT, untrained_dcgan
 from torch import nn
 
-from gandoctor import probe_steps
 from gandoctor.config import ProbeConfig
-from gandoctor.discriminators import build_probe_discriminator
 from gandoctor.loading import DCGANGenerator
-from gandoctor.measurement import run_probe
+from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.probing import steps as probe_steps
+from gandoctor.probing.loop import run_probe
 
 
 def test_fresh_forward_passes_give_the_figures_of_the_kept_graphs(digits, monkeypatch):

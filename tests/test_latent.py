@@ -5,9 +5,10 @@ import torch
 from conftest import LATENT
 from torch import nn
 
-from gandoctor.config import FindingCode, LatentDistribution, ProbeConfig, Severity
-from gandoctor.latent import LatentSpec
-from gandoctor.measurement import run_probe
+from gandoctor.config import ProbeConfig
+from gandoctor.enums import FindingCode, LatentDistribution, Severity
+from gandoctor.nn.latent import LatentSpec
+from gandoctor.probing.loop import run_probe
 
 
 def test_latent_distributions():

@@ -13,13 +13,13 @@ from safetensors.torch import save_file
 from torch import nn
 from typer.testing import CliRunner
 
-from gandoctor import metrics
+from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.cli import app
 from gandoctor.config import ProbeConfig
-from gandoctor.discriminators import build_probe_discriminator
-from gandoctor.generator import frozen
-from gandoctor.layers import LayerRecorder
-from gandoctor.measurement import run_probe
+from gandoctor.nn import metrics
+from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.nn.generator import frozen
+from gandoctor.probing.loop import run_probe
 
 LATENT_SHAPE = (LATENT, 1, 1)
 DCGAN_LAYERS = ["main.0", "main.1", "main.3", "main.4", "main.6"]  # modules owning parameters

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 import gandoctor
 from gandoctor.cli import app
 from gandoctor.config import ProbeConfig, Thresholds
-from gandoctor.markdown import escape, render_markdown
-from gandoctor.render import ROWS
+from gandoctor.report.markdown import escape, render_markdown
+from gandoctor.report.terminal.tables import ROWS
 
 FORCED = Thresholds(saturation_accuracy=0, saturation_fake_prob=1)  # saturated from step 0
 

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from gandoctor import metrics
-from gandoctor.discriminators import build_probe_discriminator
+from gandoctor.nn import metrics
+from gandoctor.nn.discriminators import build_probe_discriminator
 
 
 def test_heldout_stats_of_a_perfect_discriminator():

@@ -11,11 +11,13 @@ import pytest
 import torch
 from conftest import LATENT, PoolGenerator, pool_and_data
 
-from gandoctor.config import FindingCode, ProbeConfig, Severity, Thresholds
-from gandoctor.measurement import run_probe
-from gandoctor.overfitting import heuristics
-from gandoctor.summary import GeneratorHealth, ProbeSeries, summarize
-from gandoctor.verdict import find
+from gandoctor.analyses.overfitting import heuristics
+from gandoctor.config import ProbeConfig, Thresholds
+from gandoctor.enums import FindingCode, Severity
+from gandoctor.judge.rules import find
+from gandoctor.judge.summarise import summarize
+from gandoctor.probing.loop import run_probe
+from gandoctor.results.series import GeneratorHealth, ProbeSeries
 
 LATENT_SHAPE = (LATENT, 1, 1)
 SMALL = 128  # real images: 64 for D to train on, 64 held out

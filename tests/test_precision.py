@@ -6,13 +6,14 @@ import torch
 from conftest import LATENT, calibrated_dcgan, samples_of, untrained_dcgan
 from torch import nn
 
-from gandoctor.config import FindingCode, ProbeConfig, Verdict
-from gandoctor.discriminators import build_probe_discriminator
+from gandoctor.config import ProbeConfig
+from gandoctor.enums import FindingCode, Verdict
 from gandoctor.errors import ConfigError
-from gandoctor.latent import LatentSpec
-from gandoctor.measurement import run_probe
-from gandoctor.precision import native_bf16, resolve_precision
-from gandoctor.probe_steps import HeldoutFakes, measure
+from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.nn.latent import LatentSpec
+from gandoctor.probing.loop import run_probe
+from gandoctor.probing.steps import HeldoutFakes, measure
+from gandoctor.runtime.precision import native_bf16, resolve_precision
 
 LATENT_SHAPE = (LATENT, 1, 1)
 

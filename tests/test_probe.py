@@ -9,9 +9,11 @@ import torch
 from conftest import LATENT, calibrated_dcgan, samples_of, untrained_dcgan
 from torch import nn
 
-from gandoctor.config import FindingCode, ProbeConfig, Severity, Verdict
+from gandoctor.config import ProbeConfig
+from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import DataError
-from gandoctor.measurement import measurement_steps, run_probe
+from gandoctor.probing.loop import run_probe
+from gandoctor.probing.setup import measurement_steps
 
 LATENT_SHAPE = (LATENT, 1, 1)
 

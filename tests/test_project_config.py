@@ -14,15 +14,15 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
-from gandoctor.config import ProbeConfig, Thresholds
-from gandoctor.errors import ConfigError
-from gandoctor.project_config import (
+from gandoctor.cli.project_config import (
     ProjectConfig,
     find_pyproject,
     load_project_config,
     parse_table,
     resolve,
 )
+from gandoctor.config import ProbeConfig, Thresholds
+from gandoctor.errors import ConfigError
 
 EXAMPLE_SNIPPET = Path(__file__).resolve().parents[1] / "examples" / "ci" / "pyproject-snippet.toml"
 

@@ -16,12 +16,14 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
-from gandoctor.config import FindingCode, ProbeConfig, RemedyOptions
-from gandoctor.critic import run_critic
+from gandoctor.config import ProbeConfig, RemedyOptions
+from gandoctor.enums import FindingCode
 from gandoctor.errors import ConfigError
-from gandoctor.instance_noise import InstanceNoise
-from gandoctor.measurement import run_probe
-from gandoctor.remedies import RemedyResult, check_remedies, cite_remedies
+from gandoctor.probing.loop import run_probe
+from gandoctor.probing.noise import InstanceNoise
+from gandoctor.remedies.critic import run_critic
+from gandoctor.remedies.sweep import check_remedies, cite_remedies
+from gandoctor.results.remedies import RemedyResult
 
 LATENT_SHAPE = (LATENT, 1, 1)
 RANGE = (-1.0, 1.0)

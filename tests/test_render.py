@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
-from gandoctor.render import _short_names
+from gandoctor.report.terminal.tables import _short_names
 
 
 @pytest.mark.parametrize(

@@ -29,13 +29,13 @@ from safetensors.torch import save_file
 from typer.testing import CliRunner
 
 import gandoctor
-import gandoctor.report
+import gandoctor.report.model
+from gandoctor.api import ProbeInterruptedWithReport
 from gandoctor.cli import app
 from gandoctor.config import ProbeConfig
-from gandoctor.interrupt import ProbeInterrupted
-from gandoctor.measurement import measurement_steps
-from gandoctor.plots import _save
-from gandoctor.report import write_atomically
+from gandoctor.paths import write_atomically
+from gandoctor.probing.setup import measurement_steps
+from gandoctor.report.plots import _save
 
 runner = CliRunner()
 FAST = ["--batch-size", "8", "--no-early-stop"]
@@ -115,7 +115,7 @@ def test_ctrl_c_in_the_library_keeps_the_finished_checkpoints(
     second.symlink_to(inputs["ckpt"])
     config = ProbeConfig(steps=20, batch_size=8, early_stop=False)
     measured = [s for s in measurement_steps(20, config.measure_growth, 25) if s < 7]
-    with pytest.raises(ProbeInterrupted) as caught:
+    with pytest.raises(ProbeInterruptedWithReport) as caught:
         gandoctor.probe(
             [first, second], inputs["imgs"], config=config,
             on_progress=lambda name, s, t: on_progress(Path(name).name, s, t),
@@ -214,7 +214,7 @@ def test_failed_report_write_keeps_the_old_file(
     def full_disk(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(gandoctor.report.os, "fsync", full_disk)
+    monkeypatch.setattr(gandoctor.paths.os, "fsync", full_disk)
     result = runner.invoke(app, [
         "probe", str(inputs["ckpt"]), "--data", str(inputs["imgs"]), "--steps", "2", *FAST,
         "--json", str(out),
@@ -301,7 +301,7 @@ def test_available_memory_respects_a_container_limit(
 ) -> None:
     """A CI job's cgroup limit caps what the machine's MemAvailable promises; "max" (v2) and
     v1's near-2**63 "no limit" leave it alone."""
-    import gandoctor.resources as resources
+    import gandoctor.runtime.resources as resources
 
     assert (resources.available_memory() or 0) > 0  # this machine says how much it has
     limit = tmp_path / "memory.max"

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
+from gandoctor.cli.sharding import Shard, parse_shard
 from gandoctor.errors import ConfigError
-from gandoctor.sharding import Shard, parse_shard
 
 FOUR = [f"examples/dcgan_digits_epoch{n}.safetensors" for n in (0, 1, 10, 25)]
 QUICK = ["--data", "examples/digits", "--steps", "5", "--quiet"]

@@ -4,11 +4,14 @@ import math
 
 import pytest
 
-from gandoctor.config import FindingCode, Severity, Thresholds, Verdict
+from gandoctor.config import Thresholds
+from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import ConfigError
-from gandoctor.gate import parse_fail_on
-from gandoctor.summary import GeneratorHealth, ProbeSeries, summarize
-from gandoctor.verdict import find, is_settled, overall, worst
+from gandoctor.judge.gate import parse_fail_on
+from gandoctor.judge.rules import find
+from gandoctor.judge.summarise import summarize
+from gandoctor.judge.verdict import is_settled, overall, worst
+from gandoctor.results.series import GeneratorHealth, ProbeSeries
 
 T = Thresholds()
 

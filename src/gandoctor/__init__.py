@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from gandoctor._version import __version__
 
 __all__ = [
     "DataOptions",
@@ -35,8 +35,8 @@ _LAZY = {
     "GeneratorCheckFailed": "gandoctor.assertions",
     "load_generator": "gandoctor.loading",
     "load_real_data": "gandoctor.data",
-    "run_probe": "gandoctor.measurement",
-    "Report": "gandoctor.report",
+    "run_probe": "gandoctor.probing.loop",
+    "Report": "gandoctor.report.model",
     "DataOptions": "gandoctor.config",
     "LoadOptions": "gandoctor.config",
     "ProbeConfig": "gandoctor.config",
@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions, Thresholds
     from gandoctor.data import load_real_data
     from gandoctor.loading import load_generator
-    from gandoctor.measurement import run_probe
-    from gandoctor.report import Report
+    from gandoctor.probing.loop import run_probe
+    from gandoctor.report.model import Report
 
 
 def __getattr__(name: str) -> Any:

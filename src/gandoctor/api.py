@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import glob
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -15,30 +13,42 @@ import numpy as np
 import torch
 from torch import nn
 
-from gandoctor import __version__
-from gandoctor.baseline import compare, load_baseline, match
-from gandoctor.budget import share_budget
+from gandoctor._version import __version__
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions
 from gandoctor.data import RealData, load_real_data, real_data_from_tensor
-from gandoctor.devices import resolve_device
-from gandoctor.errors import CheckpointError, ConfigError
-from gandoctor.gate import FailOn, parse_fail_on
-from gandoctor.generator import frozen, mode_matters
-from gandoctor.in_memory import check_device, load_module, module_device, module_names
-from gandoctor.interrupt import ProbeInterrupted
-from gandoctor.latent import LatentSpec
+from gandoctor.errors import ConfigError
+from gandoctor.judge.baseline import compare, match
+from gandoctor.judge.gate import FailOn, parse_fail_on
 from gandoctor.loading import LoadedGenerator, load_generator
 from gandoctor.loading.guard import guard_forward
-from gandoctor.measurement import run_probe
-from gandoctor.metrics import relative_difference
-from gandoctor.precision import resolve_precision
-from gandoctor.remedies import with_remedies
-from gandoctor.report import CheckpointReport, Report
+from gandoctor.loading.in_memory import check_device, load_module, module_device, module_names
+from gandoctor.nn.generator import frozen, mode_matters
+from gandoctor.nn.latent import LatentSpec
+from gandoctor.nn.metrics import relative_difference
+from gandoctor.paths import expand_checkpoints
+from gandoctor.probing.budget import share_budget
+from gandoctor.probing.interrupt import ProbeInterrupted
+from gandoctor.probing.loop import run_probe
+from gandoctor.remedies.sweep import with_remedies
+from gandoctor.report.model import CheckpointReport, Report
+from gandoctor.report.saved import load_baseline
+from gandoctor.results.outcome import ProbeOutcome
+from gandoctor.runtime.devices import resolve_device
+from gandoctor.runtime.precision import resolve_precision
 
 PathLike = str | os.PathLike[str]
 Generator = PathLike | nn.Module
 CheckpointProgress = Callable[[str, int, int], None]
 """Called as ``on_progress(checkpoint, step, total_steps)`` after every D step."""
+
+
+class ProbeInterruptedWithReport(ProbeInterrupted):
+    """Ctrl-C during :func:`probe`: the outcome under way, and the report of every
+    checkpoint probed so far, the cut-short one included (None when none got that far)."""
+
+    def __init__(self, outcome: ProbeOutcome | None, report: Report | None):
+        super().__init__(outcome)
+        self.report = report
 
 
 def probe(
@@ -63,8 +73,8 @@ def probe(
     ``data``: a folder of images, a ``.npy``/``.npz`` file, or a tensor/array of real samples
     shaped like the generator's output and already in its value range.
     ``latent_shape`` and ``output_range`` override what is detected (``--latent-shape``,
-    ``--output-range``). ``fail_on`` is the gate (``gandoctor.gate``); ``baseline`` a saved
-    JSON report whose regressions also fail it (``gandoctor.baseline``).
+    ``--output-range``). ``fail_on`` is the gate (``gandoctor.judge.gate``); ``baseline`` a saved
+    JSON report whose regressions also fail it (``gandoctor.judge.baseline``).
     Every generator gets the same probe settings and seeds; ``config.max_seconds`` is one
     budget for the whole call, shared equally among the generators still to probe. Real
     data are read once for each distinct output shape and range among the generators.
@@ -119,9 +129,12 @@ def probe(
     except KeyboardInterrupt as interrupt:
         # The checkpoints probed so far, the one cut short marked incomplete (interrupt.py).
         partial = Report(reports, config, gate, __version__) if reports else None
-        raise ProbeInterrupted(getattr(interrupt, "outcome", None), partial) from None
+        raise ProbeInterruptedWithReport(getattr(interrupt, "outcome", None), partial) from None
     report = Report(reports, config, gate, __version__)
-    return report if saved is None else replace(report, baseline=compare(report, saved))
+    if saved is None:
+        return report
+    probed = [(c.checkpoint, c.outcome) for c in reports]
+    return replace(report, baseline=compare(probed, config, saved))
 
 
 def _generator_items(given: Generator | Sequence[Generator]) -> list[str | nn.Module]:
@@ -159,41 +172,6 @@ def _load(
     loaded = load_generator(item, options)
     guard_forward(loaded.module, name)  # the file's code failing later: one line (guard.py)
     return loaded
-
-
-CHECKPOINT_SUFFIXES = (".safetensors", ".pt", ".pth", ".tar", ".ckpt", ".pt2", ".ts")
-# A folder holding one of these is one Hugging Face style checkpoint, not a list of them.
-_SINGLE_CHECKPOINT_FOLDER = ("config.json", "model.safetensors")
-
-
-def expand_checkpoints(given: Sequence[PathLike]) -> list[str]:
-    """Checkpoint paths from what the user named: files as they are; a folder of
-    checkpoints as its checkpoint files; a glob pattern (quoted, so the shell left it) as
-    its matches. Folders and globs come in natural order (epoch2 before epoch10)."""
-    paths: list[str] = []
-    for item in given:
-        text = os.fspath(item)
-        folder = Path(text)
-        if folder.is_dir() and not any((folder / n).exists() for n in _SINGLE_CHECKPOINT_FOLDER):
-            found = [str(p) for p in folder.iterdir() if p.suffix in CHECKPOINT_SUFFIXES]
-            if not found:
-                raise CheckpointError(
-                    f"{text}: folder holds no checkpoint ({', '.join(CHECKPOINT_SUFFIXES)})"
-                )
-            paths += sorted(found, key=natural_key)
-        elif not folder.exists() and glob.has_magic(text):
-            matches = glob.glob(text)
-            if not matches:
-                raise CheckpointError(f"{text}: no checkpoint matches this pattern")
-            paths += sorted(matches, key=natural_key)
-        else:
-            paths.append(text)
-    return paths
-
-
-def natural_key(text: str) -> list[object]:
-    """Sort key for natural order: epoch2 before epoch10."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig
-from gandoctor.gate import FailOn, gate_outcome
+from gandoctor.judge.gate import FailOn
+from gandoctor.report.views import gate_outcome
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from gandoctor.api import CheckpointProgress
-    from gandoctor.report import Report
+    from gandoctor.report.model import Report
 
 PathLike = str | os.PathLike[str]
 

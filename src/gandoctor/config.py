@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from gandoctor.enums import FindingCode, LatentDistribution, Severity, Verdict
 from gandoctor.errors import ConfigError
-from gandoctor.precision import check_precision
+from gandoctor.runtime.precision import check_precision
 from gandoctor.thresholds import Thresholds
 
 __all__ = [
@@ -25,37 +25,6 @@ __all__ = [
     "Thresholds",  # re-exported: the settings of a probe include its thresholds
     "Verdict",
 ]
-
-
-class Severity(StrEnum):
-    FAIL = "fail"
-    WARN = "warn"
-    INFO = "info"
-
-
-class FindingCode(StrEnum):
-    SATURATION = "saturation"
-    VANISHING = "vanishing"
-    EXPLODING = "exploding"
-    COLLAPSE = "collapse"
-    BROKEN = "broken"
-    MODE_MISMATCH = "mode_mismatch"
-    RANGE_MISMATCH = "range_mismatch"
-    OVERFITTING = "overfitting"
-
-
-class LatentDistribution(StrEnum):
-    NORMAL = "normal"
-    """Standard normal, as in DCGAN and most GANs."""
-    UNIFORM = "uniform"
-    """Uniform on [-1, 1]."""
-
-
-class Verdict(StrEnum):
-    HEALTHY = "healthy"
-    WARNING = "warning"
-    FAILING = "failing"
-    BROKEN = "broken"
 
 
 @dataclass(frozen=True)

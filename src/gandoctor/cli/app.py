@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gandoctor import __version__
+from gandoctor._version import __version__
 from gandoctor.cli.common import EXIT_USAGE
 
 app = typer.Typer(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gandoctor import parsing
+from gandoctor.cli import parsing
 from gandoctor.cli.app import app
 from gandoctor.cli.common import user_errors, write_text
 from gandoctor.cli.options import (
@@ -24,7 +24,7 @@ from gandoctor.cli.options import (
     RangeOpt,
     TrustOpt,
 )
-from gandoctor.config import LatentDistribution
+from gandoctor.enums import LatentDistribution
 
 
 @app.command()
@@ -46,7 +46,7 @@ def inspect(
     with user_errors():
         parsing.check_output_path(json_out)
         from gandoctor.api import inspect as inspect_checkpoint
-        from gandoctor.outputs import check_outputs_are_not_inputs
+        from gandoctor.paths import check_outputs_are_not_inputs
 
         check_outputs_are_not_inputs({"--json": json_out}, [checkpoint])
 
@@ -69,6 +69,6 @@ def inspect(
             table.add_row(key, str(value))
         Console(highlight=False).print(table)
         if json_out is not None:
-            from gandoctor.report import write_atomically
+            from gandoctor.paths import write_atomically
 
             write_text(json_out, json.dumps(facts, indent=2), write_atomically)

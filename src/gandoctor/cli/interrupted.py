@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
 
 from gandoctor.cli.common import write_text
-from gandoctor.interrupt import EXIT_INTERRUPTED, ProbeInterrupted
+from gandoctor.probing.interrupt import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from gandoctor.api import ProbeInterruptedWithReport
 
 
 @contextmanager
@@ -20,17 +24,21 @@ def partial_reports(json_out: str | None, markdown: str | None) -> Iterator[None
     outside a probe (while loading) is left to the entry point, which says that no report
     was written.
     """
+    from gandoctor.api import ProbeInterruptedWithReport  # here: the CLI starts without torch
+
     try:
         yield
-    except ProbeInterrupted as interrupt:
+    except ProbeInterruptedWithReport as interrupt:
         written = [] if interrupt.report is None else _write(interrupt, json_out, markdown)
         where = f"a partial report (not complete) is in {', '.join(written)}" if written else ""
         typer.echo(f"gandoctor: interrupted; {where or 'no report was written'}", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _write(interrupt: ProbeInterrupted, json_out: str | None, markdown: str | None) -> list[str]:
-    from gandoctor.report import write_atomically
+def _write(
+    interrupt: ProbeInterruptedWithReport, json_out: str | None, markdown: str | None
+) -> list[str]:
+    from gandoctor.paths import write_atomically
 
     report = interrupt.report
     assert report is not None
@@ -42,7 +50,7 @@ def _write(interrupt: ProbeInterrupted, json_out: str | None, markdown: str | No
         write_text(json_out, report.to_json(), write_atomically)
         written.append(json_out)
     if markdown is not None:
-        from gandoctor.markdown import render_markdown
+        from gandoctor.report.markdown import render_markdown
 
         if markdown == "-":
             typer.echo(render_markdown(report), nl=False)

@@ -31,9 +31,9 @@ def merge(
     """Join the reports of a sweep run in several processes (gandoctor probe --shard) into
     one, with the checkpoints in natural order; exit with the strictest exit code."""
     with user_errors():
-        from gandoctor import parsing
-        from gandoctor.gate import parse_fail_on
-        from gandoctor.merge import load_report, merge_reports
+        from gandoctor.cli import parsing
+        from gandoctor.judge.gate import parse_fail_on
+        from gandoctor.report.merge import load_report, merge_reports
 
         parsing.check_output_path(json_out)
         gate = parse_fail_on(fail_on) if fail_on is not None else None
@@ -47,7 +47,7 @@ def merge(
 
             Console(highlight=False).print(_table(merged))
             if json_out is not None:
-                from gandoctor.report import write_atomically
+                from gandoctor.paths import write_atomically
 
                 write_text(json_out, text, write_atomically)
     raise typer.Exit(int(merged["exit_code"]))

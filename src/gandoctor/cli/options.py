@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gandoctor.config import LatentDistribution
+from gandoctor.enums import LatentDistribution
 
 ArchOpt = Annotated[
     str | None,

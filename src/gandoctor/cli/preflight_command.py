@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gandoctor import parsing
+from gandoctor.cli import parsing
 from gandoctor.cli.app import app
 from gandoctor.cli.common import user_errors, write_text
 from gandoctor.cli.options import (
@@ -25,7 +25,8 @@ from gandoctor.cli.options import (
     PrefixOpt,
     TrustOpt,
 )
-from gandoctor.config import DataOptions, LatentDistribution, PreflightConfig
+from gandoctor.config import DataOptions, PreflightConfig
+from gandoctor.enums import LatentDistribution
 from gandoctor.errors import ConfigError
 
 _PREFLIGHT = PreflightConfig()  # the defaults shown in --help come from config.py
@@ -115,9 +116,9 @@ def preflight(
 
         from rich.console import Console
 
+        from gandoctor.paths import write_atomically
         from gandoctor.preflight import run_preflight
         from gandoctor.preflight.render import render_preflight
-        from gandoctor.report import write_atomically
 
         warn = None if quiet else (lambda m: typer.echo(f"gandoctor: warning: {m}", err=True))
         report = run_preflight(

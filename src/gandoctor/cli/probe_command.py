@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from gandoctor import parsing
+from gandoctor.cli import parsing
 from gandoctor.cli.app import app
 from gandoctor.cli.common import progress_bar, user_errors, write_text
 from gandoctor.cli.interrupted import partial_reports
@@ -42,7 +42,8 @@ from gandoctor.cli.settings_options import (
     StepsOpt,
     TrainModeOpt,
 )
-from gandoctor.config import DataOptions, LatentDistribution, ProbeConfig
+from gandoctor.config import DataOptions, ProbeConfig
+from gandoctor.enums import LatentDistribution
 from gandoctor.errors import ConfigError
 
 _PROBE = ProbeConfig()  # the defaults shown in --help come from config.py
@@ -136,8 +137,8 @@ def probe(
     a \\[tool.gandoctor] table in the nearest pyproject.toml; the command line wins.
     """
     with user_errors():
-        from gandoctor.gate import parse_fail_on
-        from gandoctor.project_config import load_project_config, resolve
+        from gandoctor.cli.project_config import load_project_config, resolve
+        from gandoctor.judge.gate import parse_fail_on
 
         project = load_project_config()  # [tool.gandoctor]; the command line wins
         s = resolve(
@@ -148,13 +149,13 @@ def probe(
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
         gate = parse_fail_on(s.fail_on)
-        from gandoctor.api import expand_checkpoints
+        from gandoctor.paths import expand_checkpoints
 
         paths: list[str] = expand_checkpoints(checkpoints)
         device = s.device
         if shard is not None:
-            from gandoctor.devices import resolve_device
-            from gandoctor.sharding import parse_shard
+            from gandoctor.cli.sharding import parse_shard
+            from gandoctor.runtime.devices import resolve_device
 
             share = parse_shard(shard, os.environ)
             paths = share.take(paths)
@@ -165,10 +166,10 @@ def probe(
         if json_out == "-" and markdown == "-":
             raise ConfigError("--json - and --markdown - both want stdout; write one to a file")
         if plot is not None:
-            from gandoctor.plots import check_plot_path
+            from gandoctor.report.plots import check_plot_path
 
             check_plot_path(plot)
-        from gandoctor.outputs import check_outputs_are_not_inputs
+        from gandoctor.paths import check_outputs_are_not_inputs
 
         outputs = {"--json": json_out, "--markdown": markdown, "--plot": plot}
         check_outputs_are_not_inputs(outputs, paths, data)
@@ -199,9 +200,9 @@ def probe(
         from rich.console import Console
 
         from gandoctor.api import probe as run
-        from gandoctor.markdown import render_markdown
-        from gandoctor.render import render_report
-        from gandoctor.report import write_atomically
+        from gandoctor.paths import write_atomically
+        from gandoctor.report.markdown import render_markdown
+        from gandoctor.report.terminal.tables import render_report
 
         warn = (
             None
@@ -229,7 +230,7 @@ def probe(
         if markdown not in (None, "-"):
             write_text(markdown, render_markdown(report), write_atomically)
         if plot is not None:
-            from gandoctor.plots import plot_report
+            from gandoctor.report.plots import plot_report
 
             plot_report(report, plot)
     raise typer.Exit(report.exit_code)

@@ -2,7 +2,7 @@
 CI outputs (``--markdown``, ``--baseline``).
 
 Their command-line default is None, meaning "not given", so that the file's value applies
-(gandoctor.project_config); the real default is named in the help text instead.
+(gandoctor.cli.project_config); the real default is named in the help text instead.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from gandoctor.project_config import default_help as _default
+from gandoctor.cli.project_config import default_help as _default
 
 StepsOpt = Annotated[
     int | None, typer.Option(help="Maximum discriminator steps." + _default("steps"))

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from gandoctor.config import DataOptions
 from gandoctor.data.common import RealData, choose, crop_box, one_line, scale_
 from gandoctor.errors import DataError
-from gandoctor.resources import check_memory
+from gandoctor.runtime.resources import check_memory
 
 _NPZ_KEYS = ("images", "x", "data", "arr_0")
 _ARRAY_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile)

@@ -18,7 +18,7 @@ from gandoctor.data import cache
 from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
 from gandoctor.data.parallel import decode_all
 from gandoctor.errors import DataError
-from gandoctor.resources import check_memory
+from gandoctor.runtime.resources import check_memory
 
 # Named first when no image is found, because they are the ones users look for.
 _COMMON_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from gandoctor.errors import GanDoctorError
+from gandoctor.paths import natural_key
 
 _TORCHSCRIPT_TRACE = "Traceback of TorchScript"
 
@@ -42,11 +43,6 @@ def format_keys(keys: Iterable[str], limit: int = KEY_LIST_LIMIT) -> str:
     shown = ", ".join(ordered[:limit])
     rest = len(ordered) - limit
     return f"{shown} and {rest} more" if rest > 0 else shown
-
-
-def natural_key(key: str) -> list[Any]:
-    """Sort key under which ``main.12.weight`` follows ``main.3.weight``, as in the module."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in key.split(".")]
 
 
 def format_shape(shape: Sequence[int]) -> str:

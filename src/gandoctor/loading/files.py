@@ -14,7 +14,7 @@ import stat
 
 from gandoctor.errors import CheckpointError
 from gandoctor.loading.common import one_line
-from gandoctor.resources import check_memory
+from gandoctor.runtime.resources import check_memory
 
 COPIES_IN_MEMORY = 2
 """Copies of the weights held at once while loading: the tensors read from the file, and

@@ -15,10 +15,10 @@ import torch
 from torch import nn
 from torch.nn.parameter import UninitializedParameter
 
-from gandoctor.config import LatentDistribution
+from gandoctor.enums import LatentDistribution
 from gandoctor.errors import CheckpointError
-from gandoctor.latent import LatentSpec
 from gandoctor.loading.common import check_latent_shape, describe_exception, format_shape
+from gandoctor.nn.latent import LatentSpec
 
 LATENT_ATTRIBUTES = ("latent_shape", "nz", "z_dim", "latent_dim")
 """Attribute names generators commonly use for their input size, most specific first."""

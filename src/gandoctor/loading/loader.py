@@ -10,7 +10,6 @@ import torch
 from torch import nn
 
 from gandoctor.config import LoadOptions
-from gandoctor.devices import resolve_device
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.common import (
     check_latent_shape,
@@ -21,11 +20,7 @@ from gandoctor.loading.common import (
 from gandoctor.loading.custom_arch import build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator
-from gandoctor.loading.inspection import (
-    detect_output_range,
-    infer_latent_shape,
-    probe_output,
-)
+from gandoctor.loading.inspection import detect_output_range, infer_latent_shape, probe_output
 from gandoctor.loading.registry import (
     ARCH_KEY,
     OTHER_ARCH_HINT,
@@ -35,6 +30,7 @@ from gandoctor.loading.registry import (
 )
 from gandoctor.loading.safetensors_file import Checkpoint
 from gandoctor.loading.state import load_state_strict
+from gandoctor.runtime.devices import resolve_device
 
 _DEFAULT_OPTIONS = LoadOptions()
 """Shared default: LoadOptions is frozen, so one instance serves every call."""

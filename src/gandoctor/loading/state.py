@@ -12,7 +12,8 @@ from torch import nn
 from torch.nn.parameter import UninitializedBuffer, UninitializedParameter
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.common import describe_exception, format_keys, format_shape, natural_key
+from gandoctor.loading.common import describe_exception, format_keys, format_shape
+from gandoctor.paths import natural_key
 
 _COUNTER_BUFFER = "num_batches_tracked"
 """BatchNorm's step counter: only used with ``momentum=None``, missing from many exported

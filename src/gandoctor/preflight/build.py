@@ -9,7 +9,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from gandoctor import metrics
 from gandoctor.config import LoadOptions
 from gandoctor.errors import ConfigError
 from gandoctor.loading import GeneratorInfo, LoadedGenerator
@@ -21,6 +20,7 @@ from gandoctor.loading.inspection import (
     probe_output,
     range_from_final_layer,
 )
+from gandoctor.nn import metrics
 
 UNTRAINED = "untrained"
 """The ``format`` of a generator built from ``--arch`` without a checkpoint."""

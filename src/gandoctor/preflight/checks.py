@@ -9,16 +9,16 @@ import math
 import torch
 from torch import nn
 
-from gandoctor import metrics
 from gandoctor.config import Thresholds
-from gandoctor.generator import frozen, mode_matters
-from gandoctor.latent import LatentSpec
 from gandoctor.loading import GeneratorInfo
 from gandoctor.loading.common import describe_exception
 from gandoctor.loading.inspection import last_leaf_module, range_from_final_layer
+from gandoctor.nn import metrics
+from gandoctor.nn.generator import frozen, mode_matters
+from gandoctor.nn.latent import LatentSpec
 from gandoctor.preflight.rawdata import RawData
 from gandoctor.preflight.result import Check, Status
-from gandoctor.summary import GeneratorHealth
+from gandoctor.results.series import GeneratorHealth
 
 _CONVENTIONAL = ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0))
 _SLACK = 1e-3  # a normalisation's rounding error outside 0..1 or -1..1, as the array loader

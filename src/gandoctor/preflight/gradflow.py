@@ -9,14 +9,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.config import Thresholds
-from gandoctor.discriminators import build_probe_discriminator
-from gandoctor.generator import frozen
-from gandoctor.latent import GeneratorInputs
-from gandoctor.layers import LayerGradient, LayerRecorder
 from gandoctor.loading.common import describe_exception
+from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.nn.generator import frozen
+from gandoctor.nn.latent import GeneratorInputs
 from gandoctor.preflight.build import disc_costs, ends_in_sigmoid
 from gandoctor.preflight.result import Check, Status
+from gandoctor.results.layers import LayerGradient
 
 
 def gradient_flow(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from gandoctor.report import strict_json
+from gandoctor.report.model import strict_json
 
 SCHEMA = "gandoctor.preflight/1"
 

@@ -12,13 +12,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from gandoctor import __version__
-from gandoctor.config import DataOptions, FindingCode, LoadOptions, PreflightConfig, Severity
+from gandoctor._version import __version__
+from gandoctor.config import DataOptions, LoadOptions, PreflightConfig
 from gandoctor.data import load_real_data
-from gandoctor.generator import check_health, frozen
-from gandoctor.latent import LatentSpec
+from gandoctor.enums import FindingCode, Severity
 from gandoctor.loading import LoadedGenerator, load_generator
-from gandoctor.measurement import ProbeOutcome, run_probe
+from gandoctor.nn.generator import check_health, frozen
+from gandoctor.nn.latent import LatentSpec
 from gandoctor.preflight.build import build_discriminator, build_untrained
 from gandoctor.preflight.checks import (
     batch_of_one_check,
@@ -31,6 +31,8 @@ from gandoctor.preflight.checks import (
 from gandoctor.preflight.gradflow import gradient_flow
 from gandoctor.preflight.rawdata import read_raw
 from gandoctor.preflight.result import Check, PreflightReport, Status
+from gandoctor.probing.loop import run_probe
+from gandoctor.results.outcome import ProbeOutcome
 
 PathLike = str | os.PathLike[str]
 

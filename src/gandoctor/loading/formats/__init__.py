@@ -26,11 +26,7 @@ from gandoctor.loading.formats.configs import (
     folder_config,
     folder_weights,
 )
-from gandoctor.loading.formats.programs import (
-    load_exported,
-    load_torchscript,
-    untrusted_program,
-)
+from gandoctor.loading.formats.programs import load_exported, load_torchscript, untrusted_program
 from gandoctor.loading.formats.selection import select
 from gandoctor.loading.formats.source import (
     HF_FOLDER,

@@ -1,0 +1,129 @@
+"""Parsing of command-line text into gandoctor's typed configuration.
+
+Kept apart from cli.py so that the Typer layer stays thin; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from gandoctor.config import LoadOptions, RemedyOptions, Thresholds
+from gandoctor.enums import LatentDistribution
+from gandoctor.errors import ConfigError
+
+
+def load_options(
+    *,
+    arch: str | None,
+    arch_kwargs: str | None,
+    latent_shape: str | None,
+    output_range: str | None,
+    device: str,
+    key: str | None = None,
+    strip_prefix: str | None = None,
+    trust_pickle: bool = False,
+    latent: LatentDistribution = LatentDistribution.NORMAL,
+    num_classes: int | None = None,
+) -> LoadOptions:
+    """LoadOptions from the loading options' command-line text."""
+    kwargs: dict[str, Any] = {}
+    if arch_kwargs is not None:
+        try:
+            kwargs = json.loads(arch_kwargs)
+        except json.JSONDecodeError as error:
+            raise ConfigError(
+                f"--arch-kwargs is not valid JSON ({error.msg}): {arch_kwargs}"
+            ) from None
+        except RecursionError:  # JSON nested thousands deep
+            raise ConfigError(f"--arch-kwargs is nested too deeply: {arch_kwargs[:40]}") from None
+        if not isinstance(kwargs, dict):
+            raise ConfigError(f"--arch-kwargs must be a JSON object, got {arch_kwargs}")
+        if arch is None:
+            raise ConfigError("--arch-kwargs needs --arch")
+    return LoadOptions(
+        arch=arch,
+        arch_kwargs=kwargs,
+        latent_shape=ints(latent_shape, "--latent-shape") if latent_shape else None,
+        output_range=value_range(output_range) if output_range else None,
+        device=device,
+        key=key,
+        strip_prefix=strip_prefix,
+        trust_pickle=trust_pickle,
+        latent_distribution=latent,
+        num_classes=num_classes,
+    )
+
+
+def ints(text: str, option: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"{option} takes whole numbers like 100,1,1, got {text!r}") from None
+    if not values or any(v < 1 for v in values):
+        raise ConfigError(f"{option} takes positive whole numbers like 100,1,1, got {text!r}")
+    return values
+
+
+def value_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--output-range takes two numbers like -1,1, got {text!r}") from None
+    if not low < high:
+        raise ConfigError(f"--output-range needs low < high, got {text!r}")
+    return low, high
+
+
+def thresholds(items: list[str]) -> Thresholds:
+    names = {f.name for f in fields(Thresholds)}
+    values: dict[str, float] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        name = name.strip().replace("-", "_")
+        if not sep or name not in names:
+            raise ConfigError(
+                f"--threshold takes NAME=VALUE with NAME one of {sorted(names)}, got {item!r}"
+            )
+        try:
+            values[name] = float(value)
+        except ValueError:
+            raise ConfigError(f"--threshold {name} needs a number, got {value!r}") from None
+    return replace(Thresholds(), **values)
+
+
+def check_output_path(path: str | None) -> None:
+    """Fail before a long probe, not after it, when the report cannot be written."""
+    if path is None or path == "-":
+        return
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise ConfigError(f"cannot write the report to {path}: folder {parent} does not exist")
+    if Path(path).is_dir():
+        raise ConfigError(f"cannot write the report to {path}: it is a folder")
+
+
+def remedy_options(remedies: bool, noise_levels: str | None) -> RemedyOptions | None:
+    """RemedyOptions for ``--remedies`` and ``--noise-levels 0.1,0.05,0.02``; None without
+    ``--remedies``."""
+    if not remedies:
+        if noise_levels is not None:
+            raise ConfigError("--noise-levels needs --remedies")
+        return None
+    if noise_levels is None:
+        return RemedyOptions()
+    try:
+        levels = tuple(float(v) for v in noise_levels.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(
+            f"--noise-levels takes numbers like 0.1,0.05,0.02, got {noise_levels!r}"
+        ) from None
+    if not levels or any(not (math.isfinite(v) and v > 0) for v in levels):
+        raise ConfigError(
+            "--noise-levels takes positive shares of the data range like 0.1,0.05,0.02, "
+            f"got {noise_levels!r}"
+        )
+    return RemedyOptions(noise_levels=levels)

@@ -1,0 +1,121 @@
+"""The gate: which findings turn the exit code to 1 (``--fail-on``). Pure Python.
+
+``--fail-on`` is a comma-separated list; a finding fails the gate when any entry names it:
+
+- a severity, ``fail`` / ``warn`` / ``info``: every finding of that severity or worse
+  (``fail``, the default, fails on fail-severity findings; ``warn`` on warnings too);
+- a finding code, ``saturation``: that code at any severity, a warning or a note included
+  (naming a code opts into it; ``mode_mismatch`` is only ever a note);
+- a code with a severity, ``saturation:fail``: that code at that severity or worse;
+- ``none`` (alone): never fail on findings.
+
+So ``fail,range_mismatch`` fails on every fail-severity finding and on any range mismatch,
+and ``saturation:fail,vanishing`` fails on a saturated D or a vanishing gradient of any
+severity, but not on a saturation warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gandoctor.enums import FindingCode, Severity
+from gandoctor.errors import ConfigError
+from gandoctor.results.outcome import Finding
+
+if TYPE_CHECKING:
+    pass
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
+
+
+def at_least(severity: Severity, floor: Severity) -> bool:
+    """Whether ``severity`` is ``floor`` or worse (info < warn < fail)."""
+    return _SEVERITY_RANK[severity] >= _SEVERITY_RANK[floor]
+
+
+@dataclass(frozen=True)
+class FailOn:
+    """Which findings make the gate fail: named codes at any severity, codes at or above a
+    severity, and/or every finding at or above one severity."""
+
+    codes: frozenset[FindingCode] = frozenset()
+    """Codes that fail the gate at any severity."""
+    min_severity: Severity | None = Severity.FAIL
+    """Every finding of this severity or worse fails the gate; None = no such entry."""
+    scoped: frozenset[tuple[FindingCode, Severity]] = frozenset()
+    """``code:severity`` entries: that code at that severity or worse."""
+
+    def matches(self, finding: Finding) -> bool:
+        if finding.code in self.codes:
+            return True
+        if any(code == finding.code and at_least(finding.severity, floor)
+               for code, floor in self.scoped):  # fmt: skip
+            return True
+        return self.min_severity is not None and at_least(finding.severity, self.min_severity)
+
+    def __str__(self) -> str:
+        """The canonical ``--fail-on`` text: parsing it gives this gate back."""
+        parts = sorted([str(c) for c in self.codes] + [f"{c}:{f}" for c, f in self.scoped])
+        if self.min_severity is not None:
+            parts.append(str(self.min_severity))
+        return ",".join(parts) or "none"
+
+
+def parse_fail_on(text: str) -> FailOn:
+    """Parse ``--fail-on`` (see the module docstring); entries are case-insensitive.
+
+    Entries another entry already covers are dropped, so ``str`` gives the shortest
+    equivalent text: ``saturation:fail,saturation`` is ``saturation``, ``warn,fail`` is
+    ``warn``, and ``vanishing:fail,warn`` is ``warn``.
+    """
+    tokens = [t.strip().lower() for t in text.split(",") if t.strip()]
+    if "none" in tokens:
+        if len(tokens) > 1:
+            raise ConfigError(f"--fail-on: 'none' cannot be combined with other entries: {text!r}")
+        return FailOn(min_severity=None)
+    if not tokens:
+        raise ConfigError("--fail-on is empty; use 'none' to never fail the gate")
+    codes: set[FindingCode] = set()
+    severities: list[Severity] = []
+    scoped: dict[FindingCode, Severity] = {}
+    for token in tokens:
+        name, sep, level = (part.strip() for part in token.partition(":"))
+        if sep:
+            code, floor = _code(name, token), _severity(level, token)
+            if floor == Severity.INFO:
+                codes.add(code)  # info or worse is every severity
+            elif code not in scoped or at_least(scoped[code], floor):
+                scoped[code] = floor  # keep the lowest floor given for a code
+        elif name in _SEVERITIES:
+            severities.append(Severity(name))
+        else:
+            codes.add(_code(name, token))
+    lowest = min(severities, key=_SEVERITY_RANK.__getitem__) if severities else None
+    kept = {
+        (code, floor)
+        for code, floor in scoped.items()
+        if code not in codes and not (lowest is not None and at_least(floor, lowest))
+    }
+    return FailOn(codes=frozenset(codes), min_severity=lowest, scoped=frozenset(kept))
+
+
+_SEVERITIES = {s.value for s in Severity}
+_CODES = {c.value for c in FindingCode}
+
+
+def _code(name: str, token: str) -> FindingCode:
+    if name in _CODES:
+        return FindingCode(name)
+    choices = sorted(_SEVERITIES) + sorted(_CODES) + ["none"]
+    raise ConfigError(
+        f"--fail-on: unknown entry {token!r}; choose from {', '.join(choices)}, or CODE:SEVERITY"
+    )
+
+
+def _severity(level: str, token: str) -> Severity:
+    if level in _SEVERITIES:
+        return Severity(level)
+    raise ConfigError(
+        f"--fail-on: {token!r} needs a severity after ':' ({', '.join(sorted(_SEVERITIES))})"
+    )

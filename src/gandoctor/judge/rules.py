@@ -1,0 +1,248 @@
+"""Findings and the verdict, from the probe's summary. Pure Python: no torch here."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from gandoctor.config import Thresholds
+from gandoctor.enums import FindingCode, Severity
+from gandoctor.judge.samples import sample_drafts
+from gandoctor.results.outcome import Finding
+from gandoctor.results.series import GeneratorHealth, Summary
+
+if TYPE_CHECKING:
+    from gandoctor.results.samples import CollapseStats
+
+REMEDY = {
+    FindingCode.SATURATION: (
+        "once D separates the two supports the JS signal is flat: add annealed instance "
+        "noise to D's inputs (Arjovsky & Bottou 2017, sec. 3) or train with a Wasserstein "
+        "critic (WGAN-GP)"
+    ),
+    FindingCode.VANISHING: (
+        "do not train G with the minimax cost log(1 - D(G(z))); use -log D(G(z)) or a "
+        "WGAN-GP critic, and do not train D to optimality"
+    ),
+    FindingCode.EXPLODING: (
+        "the -log D(G(z)) gradient grows and turns noisy near a saturated D: use instance "
+        "noise or a gradient penalty (WGAN-GP, R1), or slow D down"
+    ),
+}
+
+
+def find(
+    summary: Summary | None,
+    health: GeneratorHealth,
+    t: Thresholds,
+    collapse: CollapseStats | None = None,
+) -> list[Finding]:
+    """All findings for one checkpoint. ``summary`` is None when no probe could run;
+    ``collapse`` is None until the probe measured sample diversity."""
+    findings = _broken(summary, health, t)
+    if summary is not None and not findings:
+        findings += _saturation(summary, t) + _vanishing(summary, t) + _exploding(summary, t)
+    if not any(f.code == FindingCode.BROKEN for f in findings):
+        findings += [Finding(*draft) for draft in sample_drafts(summary, collapse, t)]
+    if not any(f.code == FindingCode.BROKEN for f in findings):
+        findings += _range_mismatch(health, t)
+    difference = health.train_eval_difference
+    broken = any(f.code == FindingCode.BROKEN for f in findings)
+    if (
+        not broken
+        and difference is not None
+        and math.isfinite(difference)
+        and (difference > t.mode_mismatch_ratio)
+    ):
+        findings.append(
+            Finding(
+                FindingCode.MODE_MISMATCH,
+                Severity.INFO,
+                f"train-mode and eval-mode outputs differ by "
+                f"{health.train_eval_difference:.0%} for the same z",
+                "probe in the mode you train or sample in (--train-mode keeps BatchNorm "
+                "batch statistics)",
+                {"train_eval_difference": health.train_eval_difference},
+            )
+        )
+    return findings
+
+
+def _broken(summary: Summary | None, h: GeneratorHealth, t: Thresholds) -> list[Finding]:
+    def broken(message: str, remedy: str, **evidence: Any) -> Finding:
+        return Finding(FindingCode.BROKEN, Severity.FAIL, message, remedy, evidence)
+
+    if h.nonfinite_parameters:
+        return [
+            broken(
+                f"{h.nonfinite_parameters} NaN/Inf values in the generator's weights",
+                "the checkpoint was saved after training diverged; use an earlier one",
+                nonfinite_parameters=h.nonfinite_parameters,
+            )
+        ]
+    if h.nonfinite_output_share > 0:
+        return [
+            broken(
+                f"{h.nonfinite_output_share:.1%} of generated values are NaN/Inf",
+                "check the generator's forward pass (division, log, sqrt) and its weights",
+                nonfinite_output_share=h.nonfinite_output_share,
+            )
+        ]
+    if h.spread_ratio < t.ignores_z_ratio:
+        return [
+            broken(
+                f"the generator ignores z: its samples vary {h.spread_ratio:.1e} times as "
+                "much as the real data",
+                "check that z reaches the network (no detach, no constant input) and that "
+                "the latent shape is right",
+                spread_ratio=h.spread_ratio,
+                output_spread=h.output_spread,
+                real_spread=h.real_spread,
+            )
+        ]
+    if h.nonfinite_measurement_step is not None:
+        return [
+            broken(
+                f"a loss or gradient became NaN/Inf at step {h.nonfinite_measurement_step}",
+                "the generator's outputs or gradients overflow; check its output range",
+                step=h.nonfinite_measurement_step,
+            )
+        ]
+    if summary is not None and summary.minimax_grad_start == 0 and summary.nonsat_grad_start == 0:
+        return [
+            broken(
+                "no gradient reaches the generator's parameters",
+                "the output is detached from the parameters (detach, no_grad, .data) or no "
+                "parameter is floating point",
+            )
+        ]
+    return []
+
+
+# Below this share of the output range, generated values are too narrow for their span to
+# say anything about the range they were trained on: the example's untrained generator
+# spans 1 % of [-1, 1], after one epoch 26 %; a tanh generator trained on [0, 1] spans 50 %.
+_INFORMATIVE_SPAN = 0.4
+
+
+def _range_mismatch(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
+    """Generated values and real data that cannot both be right about the value range."""
+    values = (h.output_min, h.output_max, h.real_min, h.real_max)
+    if h.output_range is None or not all(math.isfinite(v) for v in values):
+        return []
+    low, high = h.output_range
+    span = high - low
+    evidence = {
+        "output_range": list(h.output_range),
+        "generated": [h.output_min, h.output_max],
+        "real": [h.real_min, h.real_max],
+    }
+    shown = f"generated values span [{h.output_min:.3g}, {h.output_max:.3g}]"
+    if (
+        h.output_min < low - t.range_overshoot * span
+        or h.output_max > high + t.range_overshoot * span
+    ):
+        return [
+            Finding(
+                FindingCode.RANGE_MISMATCH,
+                Severity.WARN,
+                f"{shown}, beyond the output range [{low:g}, {high:g}] the real data were "
+                "scaled to",
+                "pass the range the generator was trained on with --output-range",
+                evidence,
+            )
+        ]
+    overlap = min(h.output_max, h.real_max) - max(h.output_min, h.real_min)
+    real_span = h.real_max - h.real_min
+    informative = h.output_max - h.output_min >= _INFORMATIVE_SPAN * span
+    if informative and real_span > 0 and overlap < t.range_overlap * real_span:
+        return [
+            Finding(
+                FindingCode.RANGE_MISMATCH,
+                Severity.WARN,
+                f"{shown} but the real data, scaled to [{low:g}, {high:g}], span "
+                f"[{h.real_min:.3g}, {h.real_max:.3g}]",
+                "the generator was likely trained on data in another range (e.g. a tanh "
+                "generator on [0, 1]); pass that range with --output-range",
+                evidence,
+            )
+        ]
+    return []
+
+
+def _saturation(s: Summary, t: Thresholds) -> list[Finding]:
+    evidence = {
+        "steps_to_saturation": s.steps_to_saturation,
+        "final_accuracy": s.final_accuracy,
+        "final_d_fake": s.final_d_fake,
+        "final_js_lower_bound": s.final_js_lower_bound,
+    }
+    remedy = REMEDY[FindingCode.SATURATION]
+    if s.steps_to_saturation is not None:
+        message = (
+            f"a fresh D separates real from generated after {s.steps_to_saturation} steps "
+            f"(held-out accuracy {s.final_accuracy:.3f}, mean D(G(z)) {s.final_d_fake:.1e})"
+        )
+        return [Finding(FindingCode.SATURATION, Severity.FAIL, message, remedy, evidence)]
+    if s.final_accuracy >= t.separable_accuracy:
+        message = (
+            f"a fresh D reaches held-out accuracy {s.final_accuracy:.3f} in {s.steps_run} "
+            f"steps without saturating (mean D(G(z)) {s.final_d_fake:.2f})"
+        )
+        return [Finding(FindingCode.SATURATION, Severity.WARN, message, remedy, evidence)]
+    return []
+
+
+def _vanishing(s: Summary, t: Thresholds) -> list[Finding]:
+    lost = s.minimax_decades_lost
+    severity = _level(lost, t.vanishing_fail_decades, t.vanishing_warn_decades)
+    if severity is None:
+        return []
+    message = (
+        f"the minimax gradient fell {lost:.1f} decades, from {s.minimax_grad_peak:.2e} at "
+        f"step {s.minimax_grad_peak_step} to {s.minimax_grad_end:.2e} at step {s.steps_run}"
+    )
+    evidence = {
+        "decades_lost": lost,
+        "peak": s.minimax_grad_peak,
+        "peak_step": s.minimax_grad_peak_step,
+        "end": s.minimax_grad_end,
+    }
+    return [
+        Finding(FindingCode.VANISHING, severity, message, REMEDY[FindingCode.VANISHING], evidence)
+    ]
+
+
+def _exploding(s: Summary, t: Thresholds) -> list[Finding]:
+    gained, cv = s.nonsat_growth_after_peak, s.nonsat_cv_steps
+    severity = _level(gained, t.exploding_fail_decades, t.exploding_warn_decades)
+    if severity is None and cv >= t.noisy_cv:
+        severity = Severity.WARN
+    if severity is None:
+        return []
+    message = (
+        f"the -log D gradient grew {gained:.1f} decades after the minimax peak at step "
+        f"{s.minimax_grad_peak_step}, to {s.nonsat_grad_end:.2e}, with {cv:.0%} variation "
+        "between measurements"
+    )
+    evidence = {
+        "growth_after_peak": gained,
+        "decades_gained_from_start": s.nonsat_decades_gained,
+        "start": s.nonsat_grad_start,
+        "end": s.nonsat_grad_end,
+        "cv_steps": cv,
+        "cv_latent": s.nonsat_cv_latent,
+    }
+    return [
+        Finding(FindingCode.EXPLODING, severity, message, REMEDY[FindingCode.EXPLODING], evidence)
+    ]
+
+
+def _level(value: float, fail_at: float, warn_at: float) -> Severity | None:
+    if not math.isfinite(value):
+        return None
+    if value >= fail_at:
+        return Severity.FAIL
+    if value >= warn_at:
+        return Severity.WARN
+    return None

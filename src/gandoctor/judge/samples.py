@@ -1,0 +1,97 @@
+"""The ``collapse`` finding (collapse.py) and D's overfitting note (overfitting.py), as
+drafts that verdict.find turns into findings. Pure Python: no torch here."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from gandoctor.config import Thresholds
+from gandoctor.enums import FindingCode, Severity
+
+if TYPE_CHECKING:
+    from gandoctor.results.samples import CollapseStats
+    from gandoctor.results.series import Summary
+
+REMEDY_COLLAPSE = (
+    "the -log D(G(z)) cost rewards dropping modes (at the optimal D it is KL(Pg||Pr) - "
+    "2 JS, a reverse KL that barely penalises missing modes; Arjovsky & Bottou 2017): give "
+    "D a view of the whole batch (minibatch discrimination or minibatch std), train with a "
+    "WGAN-GP critic, or give D more capacity"
+)
+REMEDY_OVERFIT = (
+    "D tells training images from unseen ones: more real data, augmentation on both of D's "
+    "inputs (ADA, DiffAugment), or a smaller or regularised D (R1, dropout)"
+)
+
+
+class Draft(NamedTuple):
+    """A finding's fields, in the order of ``verdict.Finding``."""
+
+    code: FindingCode
+    severity: Severity
+    message: str
+    remedy: str
+    evidence: dict[str, Any]
+
+
+def sample_drafts(
+    summary: Summary | None, collapse: CollapseStats | None, t: Thresholds
+) -> list[Draft]:
+    """Collapse and overfitting drafts for a generator that is not broken."""
+    drafts = []
+    if collapse is not None:
+        drafts += collapse_drafts(collapse, t)
+    if summary is not None:
+        drafts += overfitting_drafts(summary, t)
+    return drafts
+
+
+def collapse_drafts(c: CollapseStats, t: Thresholds) -> list[Draft]:
+    """Fail on many more near-duplicate pairs than real data hold (few distinct outputs);
+    warn on fewer, on a low diversity ratio, or on realistic samples that leave much of the
+    real data uncovered (dropped modes)."""
+    reasons = []
+    severity: Severity | None = None
+    dup = c.duplicate_ratio
+    if dup >= min(t.collapse_fail_duplicates, t.collapse_warn_duplicates):
+        severity = Severity.FAIL if dup >= t.collapse_fail_duplicates else Severity.WARN
+        reasons.append(
+            f"{c.duplicate_rate:.1%} of generated pairs are near-duplicates against "
+            f"{c.real_duplicate_rate:.1%} of real pairs ({_times(dup)})"
+        )
+    if c.diversity_ratio < t.collapse_warn_diversity:
+        severity = severity or Severity.WARN
+        reasons.append(
+            f"generated samples lie {c.diversity_ratio:.2f} times as far apart as real ones"
+        )
+    if c.precision >= t.collapse_coverage_precision and c.coverage < t.collapse_warn_coverage:
+        severity = severity or Severity.WARN
+        reasons.append(
+            f"generated samples cover {c.coverage:.0%} of the real ones though "
+            f"{c.precision:.0%} of them look real (precision)"
+        )
+    if severity is None:
+        return []
+    message = "; ".join(reasons) + f" ({c.samples} samples each)"
+    return [Draft(FindingCode.COLLAPSE, severity, message, REMEDY_COLLAPSE, c.to_dict())]
+
+
+def overfitting_drafts(s: Summary, t: Thresholds) -> list[Draft]:
+    """An info note when D is sure of its training samples (r_t high) but scores unseen
+    real samples like generated ones (r_v high): it memorised a small data set, and its
+    separation says more about the data set than about the generator."""
+    r_t, r_v = s.final_overfit_rt, s.final_overfit_rv
+    if not (math.isfinite(r_v) and r_v >= t.overfit_rv and r_t >= t.overfit_rt):
+        return []
+    message = (
+        f"the probe D memorises its training samples: it scores {(1 + r_t) / 2:.0%} of them "
+        f"as real (r_t = {r_t:.2f}), but unseen real samples {r_v:.2f} of the way from them "
+        "to generated ones (r_v)"
+    )
+    evidence = {"r_t": r_t, "r_v": r_v}
+    return [Draft(FindingCode.OVERFITTING, Severity.INFO, message, REMEDY_OVERFIT, evidence)]
+
+
+def _times(ratio: float) -> str:
+    return "every pair" if math.isinf(ratio) else f"{ratio:.1f} times as many"

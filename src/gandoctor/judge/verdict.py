@@ -1,0 +1,43 @@
+"""The verdict of a set of findings, and when more D steps cannot change it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from gandoctor.enums import FindingCode, Severity, Verdict
+from gandoctor.results.outcome import Finding
+from gandoctor.results.series import Summary
+
+
+def overall(findings: Iterable[Finding]) -> Verdict:
+    codes = [(f.code, f.severity) for f in findings]
+    if any(code == FindingCode.BROKEN for code, _ in codes):
+        return Verdict.BROKEN
+    if any(sev == Severity.FAIL for _, sev in codes):
+        return Verdict.FAILING
+    if any(sev == Severity.WARN for _, sev in codes):
+        return Verdict.WARNING
+    return Verdict.HEALTHY
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    order = [Verdict.HEALTHY, Verdict.WARNING, Verdict.FAILING, Verdict.BROKEN]
+    return max(verdicts, key=order.index, default=Verdict.HEALTHY)
+
+
+def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> bool:
+    """True once more D steps cannot improve the verdict any more.
+
+    Broken stays broken. Otherwise the run may end when D has been saturated for
+    ``settle_steps`` and all three of the paper's signs (saturation, vanishing, exploding)
+    are found at fail level: a saturated D only grows more confident with training, which
+    shrinks the minimax gradient further and grows the -log D one.
+    """
+    if any(f.code == FindingCode.BROKEN for f in findings):
+        return True
+    if summary.steps_to_saturation is None:
+        return False
+    if summary.steps_run - summary.steps_to_saturation < settle_steps:
+        return False
+    failed = {f.code for f in findings if f.severity == Severity.FAIL}
+    return {FindingCode.SATURATION, FindingCode.VANISHING, FindingCode.EXPLODING} <= failed

@@ -1,0 +1,102 @@
+"""The generator under probe: frozen in place while D trains, and checked before."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from gandoctor.nn import metrics
+from gandoctor.nn.latent import GeneratorInputs
+from gandoctor.results.series import GeneratorHealth
+
+
+def check_health(
+    generator: nn.Module,
+    z_batches: list[GeneratorInputs],
+    heldout_real: torch.Tensor,
+    train: bool,
+    output_range: tuple[float, float] | None = None,
+) -> GeneratorHealth:
+    """NaN/Inf in weights and outputs, spread across z against the real data's, and the
+    difference between train- and eval-mode outputs (run inside ``frozen``)."""
+    nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
+    with torch.no_grad():
+        fakes = torch.cat([generator(*inputs) for inputs in z_batches])
+        difference = None
+        if mode_matters(generator):
+            # The same first latent batch through the other mode. BatchNorm momentum is 0
+            # under frozen(), but 0 * NaN batch statistics still write NaN: keep a copy.
+            saved = [(b, b.clone()) for b in generator.buffers()]
+            this_mode = fakes[: len(z_batches[0][0])]
+            generator.train(not train)
+            other_mode = generator(*z_batches[0])
+            generator.train(train)
+            for buffer, copy in saved:
+                buffer.copy_(copy)
+            train_out, eval_out = (this_mode, other_mode) if train else (other_mode, this_mode)
+            difference = metrics.relative_difference(train_out, eval_out)
+    nonfinite_share = float((~torch.isfinite(fakes)).double().mean())
+    return GeneratorHealth(
+        nonfinite_parameters=nonfinite_parameters,
+        nonfinite_output_share=nonfinite_share,
+        output_spread=metrics.sample_spread(fakes) if nonfinite_share == 0 else math.nan,
+        real_spread=metrics.sample_spread(heldout_real),
+        train_eval_difference=difference,
+        output_min=_extreme(fakes, torch.min),
+        output_max=_extreme(fakes, torch.max),
+        real_min=_extreme(heldout_real, torch.min),
+        real_max=_extreme(heldout_real, torch.max),
+        output_range=output_range,
+    )
+
+
+def _extreme(values: torch.Tensor, reduce: Callable[[torch.Tensor], torch.Tensor]) -> float:
+    finite = values[torch.isfinite(values)]
+    return float(reduce(finite)) if finite.numel() else math.nan
+
+
+def mode_matters(module: nn.Module) -> bool:
+    """Whether train and eval mode can give different outputs."""
+    kinds = (nn.modules.batchnorm._BatchNorm, nn.modules.dropout._DropoutNd, nn.InstanceNorm2d)
+    # TorchScript modules hide their layer types: compare the two modes rather than guess.
+    opaque = (torch.jit.ScriptModule, torch.fx.GraphModule)
+    return any(isinstance(m, kinds + opaque) for m in module.modules())
+
+
+@contextmanager
+def frozen(generator: nn.Module, train_mode: bool) -> Iterator[list[nn.Parameter]]:
+    """Put the generator in the probe's mode; restore everything about it afterwards.
+
+    The generator is never updated: no optimizer sees its parameters, and BatchNorm
+    momentum is set to 0 so that train-mode forward passes leave the running statistics
+    alone (they are also restored from a copy). ``requires_grad`` is switched on for
+    floating-point parameters so that gradient norms can be taken.
+    """
+    was_training = generator.training
+    grad_flags = [(p, p.requires_grad) for p in generator.parameters()]
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    buffers = [(b, b.detach().clone()) for b in generator.buffers()]
+    try:
+        generator.train(train_mode)
+        for m in norms:
+            m.momentum = 0.0
+        params = []
+        for p, _ in grad_flags:
+            if p.is_floating_point():
+                p.requires_grad_(True)
+                params.append(p)
+        yield params
+    finally:
+        generator.train(was_training)
+        for m, momentum in zip(norms, momenta, strict=True):
+            m.momentum = momentum
+        for p, flag in grad_flags:
+            p.requires_grad_(flag)
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)

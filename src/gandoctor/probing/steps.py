@@ -1,0 +1,165 @@
+"""The two things a probe does over and over: one D step, and one measurement.
+
+Both are where the time goes (benchmarks/README.md), so both avoid work that cannot change
+a number: the frozen generator's held-out samples are made once, and the discriminator's
+backward pass is shared by the two generator costs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gandoctor.analyses.layers import LayerRecorder, layer_gradient_norm
+from gandoctor.analyses.overfitting import overfit_figures
+from gandoctor.config import ProbeConfig
+from gandoctor.nn import metrics
+from gandoctor.nn.latent import GeneratorInputs, LatentSpec
+from gandoctor.probing.noise import InstanceNoise, no_noise
+from gandoctor.runtime.precision import autocast
+
+# Held-out samples go through D in chunks of this size: bounded memory, same numbers.
+EVAL_CHUNK = 256
+# Autograd graphs of the held-out fakes are kept for the whole probe while the fakes hold at
+# most this many values (2**23: 256 RGB samples at 128x128 is 12.6M, too many; at 64x64,
+# 3.1M, kept). A DCGAN generator's saved activations are some 10-30 times its output, so
+# this bounds the memory kept to a few hundred MB.
+MAX_KEPT_GRAPH_VALUES = 2**23
+
+
+class HeldoutFakes:
+    """The generator's samples of the fixed held-out latents, with autograd graphs.
+
+    The generator is frozen and, in eval mode, deterministic: G(z) is the same at every
+    measurement. So G runs once and each measurement back-propagates through the same
+    retained graph, which gives the very gradients a fresh forward pass would. In train
+    mode (dropout draws anew each pass) or for large outputs, G runs at each measurement.
+    """
+
+    def __init__(
+        self, generator: nn.Module, z_batches: list[GeneratorInputs], config: ProbeConfig
+    ) -> None:
+        self.generator = generator
+        self.z_batches = z_batches
+        self.device, self.precision = config.device, config.precision
+        self._kept: list[torch.Tensor] | None = None
+        if not config.train_mode:
+            first = self._forward(z_batches[0])
+            if first.numel() * len(z_batches) <= MAX_KEPT_GRAPH_VALUES:
+                self._kept = [first] + [self._forward(z) for z in z_batches[1:]]
+
+    def autocast(self) -> AbstractContextManager[object]:
+        """The probe's precision, for D's passes at these fakes too."""
+        return autocast(self.device, self.precision)
+
+    def _forward(self, inputs: GeneratorInputs) -> torch.Tensor:
+        with self.autocast():
+            return self.generator(*inputs)
+
+    @property
+    def kept(self) -> bool:
+        return self._kept is not None
+
+    def batches(self) -> Iterator[torch.Tensor]:
+        if self._kept is not None:
+            yield from self._kept
+        else:
+            for inputs in self.z_batches:
+                yield self._forward(inputs)
+
+
+def train_step(
+    generator: nn.Module,
+    disc: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    train_real: torch.Tensor,
+    latent: LatentSpec,
+    config: ProbeConfig,
+    rng: torch.Generator,
+    noise: InstanceNoise | None = None,
+) -> None:
+    """One D step on a real batch and a batch of fresh fakes (BCE with logits), both noised
+    when instance noise is on."""
+    n = config.batch_size
+    real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
+    inputs = latent.sample(n, rng, train_real.device)
+    with autocast(config.device, config.precision):
+        with torch.no_grad():
+            fake = generator(*inputs)
+        batch = torch.cat([real, fake])
+        logits = disc(batch if noise is None else noise.on_training_batch(batch)).float()
+    labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
+    # Sum of the two class means, the same L_D as reported on held-out data.
+    loss = 2 * F.binary_cross_entropy_with_logits(logits, labels)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
+def measure(
+    disc: nn.Module,
+    params: list[nn.Parameter],
+    fakes: HeldoutFakes,
+    heldout_real: torch.Tensor,
+    noise: InstanceNoise | None = None,
+    recorder: LayerRecorder | None = None,
+    train_subset: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """Held-out figures and generator gradient norms for both costs at the current D. With
+    instance noise, D sees noised held-out samples and the gradient flows through G(z)+noise.
+
+    Both costs are functions of the logits l, so d cost / d G(z) = c'(l_i) * dl_i/dG(z)_i
+    with c'(l) = -sigmoid(l) / n (minimax, -softplus(l) averaged) and -sigmoid(-l) / n
+    (-log D, softplus(-l) averaged). One D backward pass gives dl_i/dG(z)_i for all i at
+    once: the probe D has no BatchNorm, so sample i's logit depends on sample i only. Only
+    the generator's backward pass is run once per cost.
+    """
+    noisy = noise.heldout() if noise is not None else no_noise
+    with torch.no_grad(), fakes.autocast():
+        real_logits = torch.cat([disc(noisy(c)) for c in heldout_real.split(EVAL_CHUNK)])
+    real_logits = real_logits.float()
+    fake_logits, minimax, nonsat = [], [], []
+    for fake in fakes.batches():
+        at_fake = fake.detach().requires_grad_()
+        with fakes.autocast():
+            logits = disc(noisy(at_fake)).float()
+        (logit_grads,) = torch.autograd.grad(logits.sum(), at_fake)
+        logits = logits.detach()
+        shape = (-1,) + (1,) * (logit_grads.dim() - 1)
+        per_sample = {
+            "minimax": -torch.sigmoid(logits) / len(logits),
+            "nonsat": -torch.sigmoid(-logits) / len(logits),
+        }
+        norms = {}
+        for cost, weights in per_sample.items():
+            # The graph of G(z) is kept for the next cost, and across measurements when
+            # the fakes are made once.
+            keep = fakes.kept or cost == "minimax"
+            # In the dtype of G(z) (bf16 under autocast, whose exponent range is float32's).
+            grad_out = (weights.view(shape) * logit_grads).to(fake.dtype)
+            norms[cost] = layer_gradient_norm(fake, params, keep, recorder, cost, grad_out)
+        minimax.append(norms["minimax"])
+        nonsat.append(norms["nonsat"])
+        fake_logits.append(logits)
+    stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
+    mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
+    single = len(minimax) == 1  # a spread needs two batches
+    with fakes.autocast():
+        overfit = overfit_figures(disc, train_subset, real_logits, torch.cat(fake_logits), noisy)
+    return {
+        "heldout_accuracy": stats.accuracy,
+        "d_loss": stats.d_loss,
+        "d_real": stats.d_real,
+        "d_fake": stats.d_fake,
+        "fake_saturated_share": stats.fake_saturated_share,
+        "js_lower_bound": stats.js_lower_bound,
+        "minimax_grad_mean": float(mm.mean()),
+        "minimax_grad_std": 0.0 if single else float(mm.std()),
+        "nonsat_grad_mean": float(ns.mean()),
+        "nonsat_grad_std": 0.0 if single else float(ns.std()),
+        **overfit,
+    }

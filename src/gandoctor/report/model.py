@@ -1,0 +1,135 @@
+"""The report: what a probe found, as data and as JSON. Rendering lives in render.py."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from gandoctor.config import ProbeConfig
+from gandoctor.enums import Verdict
+from gandoctor.judge.gate import FailOn
+from gandoctor.judge.verdict import worst
+from gandoctor.results.outcome import ProbeOutcome
+
+if TYPE_CHECKING:
+    from gandoctor.results.baseline import BaselineComparison
+    from gandoctor.results.remedies import RemedyResult
+
+SCHEMA = "gandoctor.report/1"
+
+
+@dataclass(frozen=True)
+class CheckpointReport:
+    """One checkpoint: the generator's facts, the data it was probed on, the outcome."""
+
+    checkpoint: str
+    generator: dict[str, Any]
+    data: dict[str, Any]
+    outcome: ProbeOutcome
+    remedies: RemedyResult | None = None
+    """The remedy checks (``--remedies``, remedies.py); None when not run."""
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.outcome.verdict
+
+    def to_dict(self) -> dict[str, Any]:
+        o = self.outcome
+        return {
+            "checkpoint": self.checkpoint,
+            "verdict": str(o.verdict),
+            "generator": self.generator,
+            "data": self.data,
+            "probe": {
+                "steps_run": o.summary.steps_run if o.summary else 0,
+                "complete": o.complete,
+                "stopped_early": o.stopped_early,
+                "stop_reason": o.stop_reason,
+                "seconds": o.seconds,
+                "train_samples": o.train_samples,
+                "heldout_samples": o.heldout_samples,
+                "heldout_latents": o.heldout_latents,
+            },
+            "health": o.health.to_dict(),
+            "summary": o.summary.to_dict() if o.summary else None,
+            "series": o.series.to_dict(),
+            "findings": [f.to_dict() for f in o.findings],
+            "notes": list(o.notes),
+            "collapse": o.collapse.to_dict() if o.collapse is not None else None,
+            "layers": o.layers.to_list() if o.layers is not None else None,
+            "remedies": self.remedies.to_dict() if self.remedies is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """All checkpoints of one ``gandoctor probe`` run, and the gate's decision."""
+
+    checkpoints: list[CheckpointReport]
+    settings: ProbeConfig
+    fail_on: FailOn
+    version: str
+    baseline: BaselineComparison | None = None
+    """The comparison with ``--baseline``; its regressions also fail the gate."""
+    config_file: str | None = None
+    """The pyproject.toml whose ``[tool.gandoctor]`` table set options, if any."""
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst(c.verdict for c in self.checkpoints)
+
+    @property
+    def complete(self) -> bool:
+        """False when any checkpoint's probe was cut short before its verdict settled."""
+        return all(c.outcome.complete for c in self.checkpoints)
+
+    @property
+    def gate_failures(self) -> list[tuple[str, str]]:
+        """(checkpoint, finding code) for every finding named by ``fail_on``."""
+        return [
+            (c.checkpoint, str(f.code))
+            for c in self.checkpoints
+            for f in c.outcome.findings
+            if self.fail_on.matches(f)
+        ]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the gate passes, 1 when a finding named by ``fail_on`` was found or
+        the training signal regressed against the baseline."""
+        regressed = self.baseline is not None and self.baseline.regressed
+        return 1 if self.gate_failures or regressed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "version": self.version,
+            "verdict": str(self.verdict),
+            "complete": self.complete,
+            "exit_code": self.exit_code,
+            "fail_on": str(self.fail_on),
+            "settings": asdict(self.settings),
+            "checkpoints": [c.to_dict() for c in self.checkpoints],
+            "baseline": self.baseline.to_dict() if self.baseline is not None else None,
+            "config_file": self.config_file,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return strict_json(self.to_dict(), indent)
+
+
+def strict_json(value: Any, indent: int | None = 2) -> str:
+    """Strict JSON: NaN and infinities (a broken generator's figures) become null."""
+    return json.dumps(_finite(value), indent=indent, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value

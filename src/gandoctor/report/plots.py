@@ -1,0 +1,96 @@
+"""Figures of a report in the layout of Arjovsky & Bottou (2017), Figures 1-3.
+
+matplotlib is an optional extra (``pip install 'gandoctor[plots]'``); it is imported only
+when a plot is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from gandoctor.errors import ConfigError
+from gandoctor.paths import new_file_mode
+from gandoctor.report.model import Report
+
+FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_plot_path(path: str | os.PathLike[str]) -> None:
+    """Fail before a long probe when the plot cannot be made or written."""
+    target = Path(path)
+    if target.suffix.lower() not in FORMATS:
+        raise ConfigError(f"--plot writes {', '.join(FORMATS)} files, not {target.name}")
+    if not target.resolve().parent.is_dir():
+        raise ConfigError(f"cannot write the plot to {path}: its folder does not exist")
+    _pyplot()
+
+
+def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
+    """Three panels, one curve per checkpoint, against D's training steps: held-out
+    accuracy (Figure 1), the minimax gradient norm (Figure 2) and the -log D gradient norm
+    (Figure 3), both on a log scale with their spread over the latent batches shaded."""
+    plt = _pyplot()
+    fig, (acc_ax, mm_ax, ns_ax) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    for checkpoint in report.checkpoints:
+        series = checkpoint.outcome.series
+        if not series.step:
+            continue
+        name = Path(checkpoint.checkpoint).name
+        line = acc_ax.plot(series.step, series.heldout_accuracy, label=name)[0]
+        acc_ax.plot(series.step, series.d_fake, color=line.get_color(), linestyle=":")
+        for ax, mean, std in (
+            (mm_ax, series.minimax_grad_mean, series.minimax_grad_std),
+            (ns_ax, series.nonsat_grad_mean, series.nonsat_grad_std),
+        ):
+            ax.plot(series.step, mean, color=line.get_color(), label=name)
+            low = [max(m - s, m * 1e-3) for m, s in zip(mean, std, strict=True)]
+            high = [m + s for m, s in zip(mean, std, strict=True)]
+            ax.fill_between(series.step, low, high, color=line.get_color(), alpha=0.25)
+    acc_ax.set(
+        title="Fig. 1: D on held-out data",
+        xlabel="discriminator steps",
+        ylabel="accuracy (solid), mean D(G(z)) (dotted)",
+        ylim=(-0.02, 1.02),
+    )
+    mm_ax.set(
+        title="Fig. 2: minimax cost  E[log(1 - D(G(z)))]",
+        xlabel="discriminator steps",
+        ylabel="generator gradient norm",
+        yscale="log",
+    )
+    ns_ax.set(
+        title="Fig. 3: -log D cost  E[-log D(G(z))]",
+        xlabel="discriminator steps",
+        ylabel="generator gradient norm",
+        yscale="log",
+    )
+    acc_ax.legend(fontsize="small")
+    _save(fig, Path(path))
+    plt.close(fig)
+
+
+def _save(fig: Any, target: Path) -> None:
+    # Through a temporary file in the same folder, so a failure leaves no half-written plot.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120)
+        os.chmod(tmp, new_file_mode())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise ConfigError("--plot needs matplotlib: pip install 'gandoctor[plots]'") from None
+    return plt
