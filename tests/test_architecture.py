@@ -1,0 +1,60 @@
+"""The house rules of the package layout (ARCHITECTURE.md), checked on the source itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tools.import_graph import PACKAGE_ROOT, TORCH_FREE, cycles, graph, packages_graph
+
+MAX_MODULE_LINES = 300
+"""The guide for a module a newcomer reads in one sitting."""
+MAX_TOP_LEVEL_MODULES = 12
+"""The root holds the vocabulary, the configuration and the entry points; the rest lives
+in packages along the data flow."""
+
+
+def test_no_import_cycle_between_modules_or_packages() -> None:
+    edges = graph()
+    assert len(edges) > 50  # the graph was read, not an empty folder
+    assert cycles(edges) == []
+    assert cycles(packages_graph(edges)) == []
+
+
+def test_the_cycle_check_finds_a_cycle_closed_under_type_checking(tmp_path: Path) -> None:
+    package = tmp_path / "gandoctor"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from gandoctor.b import B\n")
+    (package / "b.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gandoctor import a\n"
+    )
+    (package / "c.py").write_text("import gandoctor.a\n")
+    assert cycles(graph(package)) == [["gandoctor.a", "gandoctor.b"]]
+
+
+@pytest.mark.parametrize("module", TORCH_FREE)
+def test_torch_free_modules_import_without_torch(module: str) -> None:
+    code = (
+        f"import sys, {module}\n"
+        "loaded = sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.'))\n"
+        "print(len(loaded))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "0", f"importing {module} loads torch"
+
+
+def test_modules_stay_short_and_the_root_stays_small() -> None:
+    long = {
+        str(p.relative_to(PACKAGE_ROOT)): n
+        for p in PACKAGE_ROOT.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+    top = sorted(p.name for p in PACKAGE_ROOT.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
