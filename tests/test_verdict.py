@@ -10,7 +10,7 @@ from gandoctor.errors import ConfigError
 from gandoctor.judge.gate import parse_fail_on
 from gandoctor.judge.rules import find
 from gandoctor.judge.summarise import summarize
-from gandoctor.judge.verdict import is_settled, overall, worst
+from gandoctor.judge.verdict import is_settled, overall
 from gandoctor.results.series import GeneratorHealth, ProbeSeries
 
 T = Thresholds()
@@ -185,5 +185,5 @@ def test_fail_on_parsing_and_matching():
 
 
 def test_worst_verdict():
-    assert worst([Verdict.HEALTHY, Verdict.BROKEN, Verdict.FAILING]) == Verdict.BROKEN
-    assert worst([]) == Verdict.HEALTHY
+    assert Verdict.worst([Verdict.HEALTHY, Verdict.BROKEN, Verdict.FAILING]) == Verdict.BROKEN
+    assert Verdict.worst([]) == Verdict.HEALTHY

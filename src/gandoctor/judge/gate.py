@@ -26,13 +26,6 @@ from gandoctor.results.outcome import Finding
 if TYPE_CHECKING:
     pass
 
-_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARN: 1, Severity.FAIL: 2}
-
-
-def at_least(severity: Severity, floor: Severity) -> bool:
-    """Whether ``severity`` is ``floor`` or worse (info < warn < fail)."""
-    return _SEVERITY_RANK[severity] >= _SEVERITY_RANK[floor]
-
 
 @dataclass(frozen=True)
 class FailOn:
@@ -49,10 +42,10 @@ class FailOn:
     def matches(self, finding: Finding) -> bool:
         if finding.code in self.codes:
             return True
-        if any(code == finding.code and at_least(finding.severity, floor)
+        if any(code == finding.code and finding.severity.at_least(floor)
                for code, floor in self.scoped):  # fmt: skip
             return True
-        return self.min_severity is not None and at_least(finding.severity, self.min_severity)
+        return self.min_severity is not None and finding.severity.at_least(self.min_severity)
 
     def __str__(self) -> str:
         """The canonical ``--fail-on`` text: parsing it gives this gate back."""
@@ -85,17 +78,17 @@ def parse_fail_on(text: str) -> FailOn:
             code, floor = _code(name, token), _severity(level, token)
             if floor == Severity.INFO:
                 codes.add(code)  # info or worse is every severity
-            elif code not in scoped or at_least(scoped[code], floor):
+            elif code not in scoped or scoped[code].at_least(floor):
                 scoped[code] = floor  # keep the lowest floor given for a code
         elif name in _SEVERITIES:
             severities.append(Severity(name))
         else:
             codes.add(_code(name, token))
-    lowest = min(severities, key=_SEVERITY_RANK.__getitem__) if severities else None
+    lowest = min(severities, key=lambda s: s.rank) if severities else None
     kept = {
         (code, floor)
         for code, floor in scoped.items()
-        if code not in codes and not (lowest is not None and at_least(floor, lowest))
+        if code not in codes and not (lowest is not None and floor.at_least(lowest))
     }
     return FailOn(codes=frozenset(codes), min_severity=lowest, scoped=frozenset(kept))
 

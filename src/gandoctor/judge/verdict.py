@@ -20,11 +20,6 @@ def overall(findings: Iterable[Finding]) -> Verdict:
     return Verdict.HEALTHY
 
 
-def worst(verdicts: Iterable[Verdict]) -> Verdict:
-    order = [Verdict.HEALTHY, Verdict.WARNING, Verdict.FAILING, Verdict.BROKEN]
-    return max(verdicts, key=order.index, default=Verdict.HEALTHY)
-
-
 def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> bool:
     """True once more D steps cannot improve the verdict any more.
 

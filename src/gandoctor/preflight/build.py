@@ -21,6 +21,7 @@ from gandoctor.loading.inspection import (
     range_from_final_layer,
 )
 from gandoctor.nn import metrics
+from gandoctor.probing.setup import seeded
 
 UNTRAINED = "untrained"
 """The ``format`` of a generator built from ``--arch`` without a checkpoint."""
@@ -32,8 +33,7 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
     if not options.arch:
         raise ConfigError("preflight needs --arch module:Class, or a checkpoint to load")
     device = torch.device(options.device)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # the initial weights depend on the seed only
+    with seeded(seed):  # the initial weights depend on the seed only
         module = build_arch(options.arch, options.arch_kwargs).float()
     try:
         module = module.to(device).eval()
@@ -84,8 +84,7 @@ def build_discriminator(spec: str, kwargs: Mapping[str, Any], seed: int, device:
     try:
         split_arch(spec)
         import_arch_class(spec)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded(seed):
             disc = build_arch(spec, kwargs)
     except ConfigError as error:
         # The builders speak of --arch; here the same rules apply to --disc.

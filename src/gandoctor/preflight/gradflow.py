@@ -17,6 +17,7 @@ from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import GeneratorInputs
 from gandoctor.preflight.build import disc_costs, ends_in_sigmoid
 from gandoctor.preflight.result import Check, Status
+from gandoctor.probing.setup import seeded
 from gandoctor.results.layers import LayerGradient
 
 
@@ -33,8 +34,7 @@ def gradient_flow(
     rows: list[Check] = []
     device = next(iter(generator.parameters()), torch.empty(0)).device
     if disc is None:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # the same fresh D as the probe's first step
+        with seeded(seed):  # the same fresh D as the probe's first step
             probe_d = build_probe_discriminator(output_shape, None).to(device)
         used, probabilities = probe_d, False
     else:

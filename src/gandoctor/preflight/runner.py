@@ -32,6 +32,7 @@ from gandoctor.preflight.gradflow import gradient_flow
 from gandoctor.preflight.rawdata import read_raw
 from gandoctor.preflight.result import Check, PreflightReport, Status
 from gandoctor.probing.loop import run_probe
+from gandoctor.probing.setup import draw, heldout_latents
 from gandoctor.results.outcome import ProbeOutcome
 
 PathLike = str | os.PathLike[str]
@@ -89,11 +90,10 @@ def run_preflight(
         )
         facts.update(real.describe())
         device = torch.device(load_options.device)
-        rng = torch.Generator().manual_seed(probe.seed)
-        z_batches = [spec.sample(probe.batch_size, rng, device) for _ in range(probe.grad_batches)]
-        # A random subset: files come in folder order, and one class alone varies less.
-        pick = torch.randperm(len(real.samples), generator=rng)[: probe.heldout_min]
-        heldout = real.samples[pick].to(device)
+        # The probe's own split and held-out latents: a random subset of the real data (files
+        # come in folder order, and one class alone varies less).
+        drawn = draw(real.samples, spec, probe, device)
+        z_batches, heldout = drawn.heldout_latents, drawn.heldout_real
         with frozen(generator, probe.train_mode):
             health = check_health(
                 generator, z_batches, heldout, probe.train_mode, info.output_range
@@ -142,9 +142,9 @@ def _model_checks(
     """Checks that need the models only (the data only for D's batch of one)."""
     probe = config.probe
     if z_batches is None:
-        rng = torch.Generator().manual_seed(probe.seed)
+        rng = torch.Generator().manual_seed(probe.seed)  # no data: no split to draw first
         device = next(iter(generator.parameters()), torch.empty(0)).device
-        z_batches = [spec.sample(probe.batch_size, rng, device) for _ in range(probe.grad_batches)]
+        z_batches = heldout_latents(spec, probe, rng, device)
     rows = gradient_flow(
         generator, z_batches, output_shape, user_d, probe.seed, probe.train_mode, probe.thresholds
     )

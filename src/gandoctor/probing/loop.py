@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 import torch
@@ -27,14 +27,11 @@ from gandoctor.nn.latent import LatentSpec, first
 from gandoctor.probing.budget import TimeBudget
 from gandoctor.probing.interrupt import interruptible
 from gandoctor.probing.noise import InstanceNoise
-from gandoctor.probing.setup import measurement_steps, split_heldout
+from gandoctor.probing.setup import ProgressCallback, draw, measurement_steps, seeded
 from gandoctor.probing.steps import HeldoutFakes, measure, train_step
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.series import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary
 from gandoctor.runtime.precision import BF16, resolve_precision
-
-ProgressCallback = Callable[[int, int], None]
-"""Called as ``on_progress(step, total_steps)`` after every discriminator step."""
 
 
 def run_probe(
@@ -55,26 +52,30 @@ def run_probe(
     start = time.perf_counter()
     config = replace(config, precision=resolve_precision(config.precision, config.device))
     device = torch.device(config.device)
-    rng = torch.Generator().manual_seed(config.seed)  # CPU generator: same draws on any device
     noise = InstanceNoise.of(config)  # None without instance noise: no extra draws
-    train_idx, heldout_idx = split_heldout(len(real), config, rng)
-    train_real, heldout_real = real[train_idx].to(device), real[heldout_idx].to(device)
     spec = LatentSpec.of(latent)
-    z_batches = [spec.sample(config.batch_size, rng, device) for _ in range(config.grad_batches)]
-    if config.batch_size > len(train_idx):
+    drawn = draw(real, spec, config, device)
+    train_real, heldout_real, z_batches, rng = (
+        drawn.train_real,
+        drawn.heldout_real,
+        drawn.heldout_latents,
+        drawn.rng,
+    )
+    if config.batch_size > len(train_real):
         raise ConfigError(
-            f"batch size {config.batch_size} exceeds the {len(train_idx)} real samples D "
+            f"batch size {config.batch_size} exceeds the {len(train_real)} real samples D "
             "trains on; use a smaller --batch-size"
         )
-    notes = _small_data_notes(len(train_idx), len(heldout_idx), config)
-    # D's training reals for r_t and r_v, as many as held out; train_idx is a random
+    notes = _small_data_notes(len(train_real), len(heldout_real), config)
+    # D's training reals for r_t and r_v, as many as held out; the split is a random
     # permutation, so its head is a random subset, and no draw changes the other numbers.
-    train_subset = train_real[: len(heldout_idx)]
+    train_subset = train_real[: len(heldout_real)]
 
     series, health = ProbeSeries(), None  # health: GeneratorHealth | None
 
     def partial() -> ProbeOutcome | None:  # Ctrl-C: what was measured, marked incomplete
-        return _interrupted(series, health, config, start, len(train_idx), len(heldout_idx), notes)
+        counts = len(train_real), len(heldout_real)
+        return _interrupted(series, health, config, start, *counts, notes)
 
     with frozen(generator, config.train_mode) as params, interruptible(partial):
         recorder = LayerRecorder(generator, params) if config.per_layer else None
@@ -91,12 +92,11 @@ def run_probe(
             return ProbeOutcome(
                 ProbeSeries(), None, health, findings, Verdict.BROKEN, True,
                 "stopped before training D: the generator is broken",
-                time.perf_counter() - start, len(train_idx), len(heldout_idx),
+                time.perf_counter() - start, len(train_real), len(heldout_real),
                 config.grad_batches * config.batch_size, notes,
             )  # fmt: skip
 
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)  # D's initial weights depend on the seed only
+        with seeded(config.seed):  # D's initial weights depend on the seed only
             disc = build_probe_discriminator(tuple(real.shape[1:]), config.disc_width)
         disc = disc.to(device)
         if config.precision == BF16:
@@ -158,7 +158,7 @@ def run_probe(
         findings = find(summary, health, config.thresholds, collapse)
     return ProbeOutcome(
         series, summary, health, findings, overall(findings), stopped_early, stop_reason,
-        time.perf_counter() - start, len(train_idx), len(heldout_idx),
+        time.perf_counter() - start, len(train_real), len(heldout_real),
         config.grad_batches * config.batch_size, notes,
         layers=recorder.result(summary.minimax_grad_peak_step) if recorder and summary else None,
         complete=complete, collapse=collapse,

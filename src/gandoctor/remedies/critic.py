@@ -23,7 +23,6 @@ which the penalty requires (it is taken per sample). He-initialised (see ``_he_i
 from __future__ import annotations
 
 import math
-import statistics
 import time
 from collections.abc import Sequence
 
@@ -35,9 +34,8 @@ from gandoctor.nn import metrics
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec
-from gandoctor.probing.loop import ProgressCallback
-from gandoctor.probing.setup import measurement_steps, split_heldout
-from gandoctor.results.readings import FINAL_WINDOW, decades
+from gandoctor.probing.setup import ProgressCallback, draw, measurement_steps, seeded
+from gandoctor.results.readings import argmax, decades, final, trailing_median
 from gandoctor.results.remedies import CriticOutcome, CriticSeries
 
 _EVAL_CHUNK = 256
@@ -56,17 +54,18 @@ def run_critic(
     measuring at the probe's measurement steps."""
     start = time.perf_counter()
     device = torch.device(config.device)
-    rng = torch.Generator().manual_seed(config.seed)
-    # Drawn in run_probe's order: the same split and the same held-out latents.
-    train_idx, heldout_idx = split_heldout(len(real), config, rng)
-    train_real, heldout_real = real[train_idx].to(device), real[heldout_idx].to(device)
     spec = LatentSpec.of(latent)
-    z_batches = [spec.sample(config.batch_size, rng, device) for _ in range(config.grad_batches)]
+    drawn = draw(real, spec, config, device)  # the probe's split and held-out latents
+    train_real, heldout_real, z_batches, rng = (
+        drawn.train_real,
+        drawn.heldout_real,
+        drawn.heldout_latents,
+        drawn.rng,
+    )
     series = CriticSeries()
     stop_reason = f"ran all {steps} steps"
     with frozen(generator, config.train_mode) as params:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
+        with seeded(config.seed):
             critic = build_probe_discriminator(tuple(real.shape[1:]), config.disc_width)
             _he_init(critic)
         critic = critic.to(device)
@@ -179,14 +178,13 @@ def _slope(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, seed: int)
 
 
 def _outcome(series: CriticSeries, stop_reason: str, seconds: float) -> CriticOutcome:
-    smooth = _trailing_median(series.grad_mean)
-    finite = [(v, i) for i, v in enumerate(smooth) if math.isfinite(v)]
-    peak = max(finite, key=lambda pair: pair[0])[1] if finite else None
+    smooth = trailing_median(series.grad_mean)
+    peak = argmax(smooth)
     return CriticOutcome(
         steps_run=series.step[-1],
-        w1_estimate=_median(series.w1_estimate[-FINAL_WINDOW:]),
-        critic_gap=_median(series.critic_gap[-FINAL_WINDOW:]),
-        slope=_median(series.slope[-FINAL_WINDOW:]),
+        w1_estimate=final(series.w1_estimate),
+        critic_gap=final(series.critic_gap),
+        slope=final(series.slope),
         grad_start=series.grad_mean[0],
         grad_peak=smooth[peak] if peak is not None else math.nan,
         grad_peak_step=series.step[peak] if peak is not None else 0,
@@ -196,13 +194,3 @@ def _outcome(series: CriticSeries, stop_reason: str, seconds: float) -> CriticOu
         series=series,
         stop_reason=stop_reason,
     )
-
-
-def _trailing_median(values: list[float]) -> list[float]:
-    return [_median(values[max(0, i - FINAL_WINDOW + 1) : i + 1]) for i in range(len(values))]
-
-
-def _median(values: list[float]) -> float:
-    if any(not math.isfinite(v) for v in values):
-        return math.nan  # a NaN figure must not be hidden by its neighbours
-    return statistics.median(values)

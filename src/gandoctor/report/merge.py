@@ -11,7 +11,6 @@ from typing import Any
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import ConfigError
 from gandoctor.judge.gate import FailOn
-from gandoctor.judge.verdict import worst
 from gandoctor.paths import natural_key
 from gandoctor.report.model import SCHEMA
 from gandoctor.results.outcome import Finding
@@ -50,7 +49,7 @@ def merge_reports(
     checkpoints.sort(key=lambda c: natural_key(str(c.get("checkpoint"))))
     merged = dict(reports[0])
     merged.update(
-        verdict=str(worst(Verdict(c["verdict"]) for c in checkpoints)),
+        verdict=str(Verdict.worst(Verdict(c["verdict"]) for c in checkpoints)),
         complete=all(r.get("complete", True) for r in reports),
         exit_code=max(int(r.get("exit_code", 0)) for r in reports),
         checkpoints=checkpoints,

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from gandoctor.config import ProbeConfig
 from gandoctor.enums import Verdict
 from gandoctor.judge.gate import FailOn
-from gandoctor.judge.verdict import worst
 from gandoctor.results.outcome import ProbeOutcome
 
 if TYPE_CHECKING:
@@ -78,7 +77,7 @@ class Report:
 
     @property
     def verdict(self) -> Verdict:
-        return worst(c.verdict for c in self.checkpoints)
+        return Verdict.worst(c.verdict for c in self.checkpoints)
 
     @property
     def complete(self) -> bool:

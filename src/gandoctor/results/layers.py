@@ -4,11 +4,10 @@ like the global figures (results.readings)."""
 from __future__ import annotations
 
 import math
-import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from gandoctor.results.readings import FINAL_WINDOW, decades
+from gandoctor.results.readings import decades, trailing_median
 
 COSTS = ("minimax", "nonsat")
 """The two generator costs: E[log(1 - D(G(z)))] and E[-log D(G(z))]."""
@@ -41,11 +40,11 @@ class LayerGradient:
 
     @property
     def minimax_peak(self) -> float:
-        return _smoothed(self.minimax)[self.peak_index]
+        return trailing_median(self.minimax)[self.peak_index]
 
     @property
     def minimax_end(self) -> float:
-        return _smoothed(self.minimax)[-1]
+        return trailing_median(self.minimax)[-1]
 
     @property
     def minimax_decades_lost(self) -> float:
@@ -58,7 +57,7 @@ class LayerGradient:
 
     @property
     def nonsat_end(self) -> float:
-        return _smoothed(self.nonsat)[-1]
+        return trailing_median(self.nonsat)[-1]
 
     @property
     def nonsat_decades_gained(self) -> float:
@@ -102,15 +101,6 @@ class LayerGradients:
         span = {"start_step": self.steps[0], "peak_step": self.peak_step,
                 "end_step": self.steps[-1]}  # fmt: skip
         return [{**layer.to_dict(), **span} for layer in self.layers]
-
-
-def _smoothed(values: list[float]) -> list[float]:
-    """Running median over the last FINAL_WINDOW values, as the global curves are read."""
-    out = []
-    for i in range(len(values)):
-        window = values[max(0, i - FINAL_WINDOW + 1) : i + 1]
-        out.append(math.nan if any(map(math.isnan, window)) else statistics.median(window))
-    return out
 
 
 def _decades_or_nan(numerator: float, denominator: float) -> float:
