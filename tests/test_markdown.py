@@ -15,7 +15,7 @@ import gandoctor
 from gandoctor.cli import app
 from gandoctor.config import ProbeConfig, Thresholds
 from gandoctor.report.markdown import escape, render_markdown
-from gandoctor.report.terminal.tables import ROWS
+from gandoctor.report.rows import ROWS
 
 FORCED = Thresholds(saturation_accuracy=0, saturation_fake_prob=1)  # saturated from step 0
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
-from gandoctor.report.terminal.tables import _short_names
+from gandoctor.report.views import short_names
 
 
 @pytest.mark.parametrize(
@@ -23,7 +23,7 @@ from gandoctor.report.terminal.tables import _short_names
 )
 def test_short_names_drop_what_all_share_without_splitting_words(paths, expected):
     report = SimpleNamespace(checkpoints=[SimpleNamespace(checkpoint=p) for p in paths])
-    assert _short_names(report) == expected  # type: ignore[arg-type]
+    assert short_names(report) == expected  # type: ignore[arg-type]
 
 
 def test_comparison_names_every_checkpoint_and_the_trend_even_at_80_columns():

@@ -243,7 +243,7 @@ def test_failed_plot_keeps_the_old_plot(tmp_path: Path) -> None:
     plot.write_bytes(b"old plot")
 
     class FailingFigure:
-        def savefig(self, path: str, dpi: int) -> None:
+        def savefig(self, path: str, dpi: int, format: str) -> None:
             Path(path).write_bytes(b"\x89PNG half")
             raise RuntimeError("renderer failed")
 

@@ -1,4 +1,7 @@
-"""Output paths must not be inputs: a report is never written over a checkpoint or into the
+"""Paths in and out: checkpoints named by the user expanded (folders, globs, natural order),
+outputs that are never inputs, and outputs written atomically.
+
+Output paths must not be inputs: a report is never written over a checkpoint or into the
 real data.
 
 ``--json g.safetensors`` would replace the checkpoint with the report (atomically, so
@@ -12,7 +15,8 @@ import glob
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from gandoctor.errors import CheckpointError, ConfigError
@@ -62,23 +66,34 @@ def _inside(target: str, folder: str) -> bool:
     return Path(folder).is_dir() and target.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def write_atomically(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so a failed run leaves no
-    half-written report behind."""
+@contextmanager
+def atomic_output(path: PathLike) -> Iterator[Path]:
+    """A temporary file beside ``path`` to write to; it replaces ``path`` when the block
+    ends without error and is removed when it does not, so a failed run leaves no
+    half-written output behind. Reports and plots are both written through it."""
     target = Path(path)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        # backslashreplace: a file name that is not valid UTF-8 (a lone surrogate in Python)
-        # is written escaped instead of failing after the probe ran.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())  # the content is on disk before the name points to it
+        yield Path(tmp)
         os.chmod(tmp, new_file_mode())
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomically(path: PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through ``atomic_output``."""
+    # backslashreplace: a file name that is not valid UTF-8 (a lone surrogate in Python)
+    # is written escaped instead of failing after the probe ran.
+    with (
+        atomic_output(path) as tmp,
+        open(tmp, "w", encoding="utf-8", errors="backslashreplace") as handle,
+    ):
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())  # the content is on disk before the name points to it
 
 
 def new_file_mode() -> int:

@@ -14,9 +14,17 @@ from pathlib import PurePath
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
-from gandoctor.report.terminal.baseline import FIGURE_LABELS, column_title, show
-from gandoctor.report.terminal.tables import ROWS
-from gandoctor.report.views import gate_outcome
+from gandoctor.report.rows import ROWS
+from gandoctor.report.views import (
+    FIGURE_LABELS,
+    NO_FINDINGS,
+    PARTIAL,
+    column_title,
+    findings_view,
+    gate_outcome,
+    short_names,
+    show,
+)
 from gandoctor.results.baseline import BaselineComparison
 
 VERDICT_MARK = {
@@ -65,12 +73,6 @@ def render_markdown(report: Report) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _names(report: Report) -> list[str]:
-    """File names where they tell the checkpoints apart, else the paths as given."""
-    names = [PurePath(c.checkpoint).name for c in report.checkpoints]
-    return names if len(set(names)) == len(names) else [c.checkpoint for c in report.checkpoints]
-
-
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -79,31 +81,27 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _figures(report: Report) -> str:
     header = ["figure (held-out; final = median of last 3)"]
-    header += [escape(name) for name in _names(report)]
+    header += [escape(name) for name in short_names(report)]
     rows = [[escape(label)] + [escape(cell(c)) for c in report.checkpoints] for label, cell in ROWS]
     rows.append(["verdict"] + [f"**{c.verdict}**" for c in report.checkpoints])
     return _table(header, rows)
 
 
 def _findings(c: CheckpointReport, with_name: bool) -> str:
-    o = c.outcome
-    head = f"**{escape(c.checkpoint)}**: " if with_name else ""
-    head += (
-        f"{VERDICT_MARK[c.verdict]} **{c.verdict}** — {escape(o.stop_reason)} in {o.seconds:.1f} s"
-    )
-    if not o.complete:
-        head += " *(partial: the verdict may change with more steps)*"
+    view = findings_view(c, with_name)
+    head = f"**{escape(view.name)}**: " if view.name is not None else ""
+    head += f"{VERDICT_MARK[view.verdict]} **{view.verdict}** — {escape(view.stopped)}"
+    if not view.complete:
+        head += f" *({PARTIAL})*"
     lines = [head, ""]
-    for f in o.findings:
+    for f in view.findings:
         lines.append(
             f"- {SEVERITY_MARK[f.severity]} **{f.code}** ({f.severity}): {escape(f.message)}  \n"
             f"  → {escape(f.remedy)}"
         )
-    if not o.findings:
-        lines.append("- no findings: D does not separate the generator's samples")
-    if c.data.get("conversion"):
-        lines.append(f"- real data: {escape(c.data['conversion'])}")
-    lines += [f"- note: {escape(note)}" for note in o.notes]
+    if not view.findings:
+        lines.append(f"- {NO_FINDINGS}")
+    lines += [f"- {escape(note)}" for note in view.notes]
     return "\n".join(lines)
 
 

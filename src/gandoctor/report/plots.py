@@ -7,12 +7,11 @@ when a plot is asked for.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from gandoctor.errors import ConfigError
-from gandoctor.paths import new_file_mode
+from gandoctor.paths import atomic_output
 from gandoctor.report.model import Report
 
 FORMATS = (".png", ".svg", ".pdf")
@@ -73,16 +72,9 @@ def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
 
 
 def _save(fig: Any, target: Path) -> None:
-    # Through a temporary file in the same folder, so a failure leaves no half-written plot.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=target.suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=120)
-        os.chmod(tmp, new_file_mode())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(target) as tmp:
+        # The temporary file's name ends in .tmp: the format comes from the target's suffix.
+        fig.savefig(tmp, dpi=120, format=target.suffix.lstrip(".").lower() or "png")
 
 
 def _pyplot() -> Any:

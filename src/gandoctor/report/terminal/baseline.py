@@ -1,51 +1,16 @@
-"""Rich rendering of the ``--baseline`` comparison; data in, renderables out. The labels and
-value formats here are shared with the Markdown report."""
+"""Rich rendering of the ``--baseline`` comparison; data in, renderables out. Its labels and
+value formats are report.views', shared with the Markdown report."""
 
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from gandoctor.results.baseline import BaselineComparison, CheckpointComparison
-
-FIGURE_LABELS = {
-    "verdict": "verdict",
-    "steps_run": "D steps run",
-    "steps_to_saturation": "steps to saturation",
-    "final_accuracy": "held-out accuracy",
-    "final_d_fake": "mean D(G(z))",
-    "minimax_decades_lost": "minimax ∇ decades lost",
-    "nonsat_growth_after_peak": "-log D ∇ growth after peak (decades)",
-    "fail_findings": "fail-level findings",
-}
-"""How the terminal table and the Markdown report label the compared figures."""
-
-
-def column_title(c: CheckpointComparison) -> str:
-    """``g.pt: baseline → now``, or ``baseline a.pt → now b.pt`` when the names differ."""
-    now, then = PurePath(c.checkpoint).name, PurePath(c.baseline_checkpoint).name
-    return f"{now}: baseline → now" if now == then else f"baseline {then} → now {now}"
-
-
-def show(figure: str, value: Any) -> str:
-    """A compared figure's value as the tables print it."""
-    if figure == "steps_to_saturation" and value is None:
-        return "not saturated"
-    if figure == "fail_findings":
-        return ", ".join(value) if value else "none"
-    if value is None:
-        return "—"
-    if figure == "final_d_fake":
-        return f"{value:.2e}"
-    if figure == "final_accuracy":
-        return f"{value:.3f}"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    return str(value)
+from gandoctor.report.views import FIGURE_LABELS, column_title, show
+from gandoctor.results.baseline import BaselineComparison
 
 
 def baseline_block(comparison: BaselineComparison) -> RenderableType:

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import math
-
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
 from gandoctor.report.model import Report
+from gandoctor.report.views import number
 from gandoctor.results.layers import LayerGradients
 
 
 def _sci(value: float) -> str:
-    return f"{value:.1e}" if math.isfinite(value) else "—"
+    return number(value, ".1e")
 
 
 def _dec(value: float) -> str:
-    return f"{value:.2f}" if math.isfinite(value) else "—"
+    return number(value, ".2f")
 
 
 HEADERS = ("minimax ∇\nstart", "\npeak", "\nend", "decades\nlost",

@@ -9,11 +9,12 @@ from rich.table import Table
 from rich.text import Text
 
 from gandoctor.report.model import Report
+from gandoctor.report.views import MISSING, number
 from gandoctor.results.remedies import NoiseCheck, RemedyResult
 
 
 def _fixed(value: float, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if math.isfinite(value) else "—"
+    return number(value, f".{digits}f")
 
 
 def _signal(alive: bool) -> Text:
@@ -21,7 +22,7 @@ def _signal(alive: bool) -> Text:
 
 
 def _grads(peak: float, end: float) -> str:
-    return f"{peak:.1e} / {end:.1e}" if math.isfinite(peak + end) else "—"
+    return f"{peak:.1e} / {end:.1e}" if math.isfinite(peak + end) else MISSING
 
 
 def _noise_row(check: NoiseCheck, recommended: bool) -> list[str | Text]:
@@ -35,7 +36,7 @@ def _noise_row(check: NoiseCheck, recommended: bool) -> list[str | Text]:
     return [
         label,
         str(s.steps_run) + ("" if check.complete else " (partial)"),
-        "—" if s.steps_to_saturation is None else str(s.steps_to_saturation),
+        MISSING if s.steps_to_saturation is None else str(s.steps_to_saturation),
         _fixed(s.final_accuracy),
         f"JS ≥ {_fixed(s.final_js_lower_bound)}",
         _grads(s.minimax_grad_peak, s.minimax_grad_end),
@@ -66,8 +67,8 @@ def remedies_table(result: RemedyResult, title: str) -> RenderableType:
         table.add_row(
             "WGAN-GP critic",
             str(c.steps_run),
-            "—",
-            "—",
+            MISSING,
+            MISSING,
             f"W1 ≈ {c.w1_estimate:.3g}",
             _grads(c.grad_peak, c.grad_end),
             _fixed(c.decades_lost, 2),

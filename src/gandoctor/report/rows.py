@@ -1,0 +1,134 @@
+"""The figure rows and columns of a report, format-neutral: each is a label and a function
+from a checkpoint's report to the text of its cell. The terminal (Rich) and the Markdown
+report show the same rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gandoctor.report.model import CheckpointReport
+from gandoctor.report.views import MISSING, number
+
+Cell = Callable[[CheckpointReport], str]
+"""The text of one checkpoint's cell in a row."""
+Row = tuple[str, Cell]
+
+
+def _sci(value: float | None) -> str:
+    return number(value, ".2e")
+
+
+def _fixed(value: float | None, digits: int = 3) -> str:
+    return number(value, f".{digits}f")
+
+
+def _steps_or(value: int | None, missing: str) -> str:
+    return missing if value is None else str(value)
+
+
+def _summary(c: CheckpointReport) -> dict[str, Any]:
+    return c.outcome.summary.to_dict() if c.outcome.summary else {}
+
+
+def _collapse(spec: str, *names: str, suffix: str = "") -> Cell:
+    """Figures of the checkpoint's CollapseStats, or MISSING where it was not measured."""
+
+    def cell(c: CheckpointReport) -> str:
+        stats = c.outcome.collapse
+        if stats is None:
+            return MISSING
+        return " / ".join(number(getattr(stats, name), spec, suffix) for name in names)
+
+    return cell
+
+
+def _overfit(*names: str) -> Cell:
+    def cell(c: CheckpointReport) -> str:
+        s = c.outcome.summary
+        return " / ".join(number(getattr(s, n), ".2f") if s else MISSING for n in names)
+
+    return cell
+
+
+SAMPLE_ROWS: list[Row] = [
+    ("sample diversity (generated / real)", _collapse(".2f", "diversity_ratio")),
+    (
+        "near-duplicate pairs (generated / real)",
+        _collapse(".1%", "duplicate_rate", "real_duplicate_rate"),
+    ),
+    ("precision / coverage (k-NN, k = 5)", _collapse(".3f", "precision", "coverage")),
+    ("D overfitting r_t / r_v", _overfit("final_overfit_rt", "final_overfit_rv")),
+]
+"""Rows of the single-checkpoint table."""
+
+SAMPLE_COLUMNS: list[Row] = [
+    ("diversity", _collapse(".2f", "diversity_ratio")),
+    ("dups", _collapse(".1f", "duplicate_ratio", suffix="x")),  # times the real rate
+    ("coverage", _collapse(".2f", "coverage")),
+    ("r_v", _overfit("final_overfit_rv")),
+]
+"""Columns of the comparison table."""
+
+
+ROWS: list[Row] = [
+    ("architecture", lambda c: str(c.generator.get("architecture", "?"))),
+    (
+        "latent → output",
+        lambda c: f"{tuple(c.generator['latent_shape'])} → {tuple(c.generator['output_shape'])}",
+    ),
+    ("parameters", lambda c: f"{c.generator.get('parameters', 0):,}"),
+    (
+        "real samples (train / held-out)",
+        lambda c: f"{c.outcome.train_samples} / {c.outcome.heldout_samples}",
+    ),
+    ("D steps run", lambda c: str(_summary(c).get("steps_run", 0))),
+    (
+        "steps to saturation",
+        lambda c: _steps_or(_summary(c).get("steps_to_saturation"), "not saturated"),
+    ),
+    ("held-out accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
+    ("mean D(x)", lambda c: _fixed(_summary(c).get("final_d_real"))),
+    ("mean D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
+    ("JS lower bound (nats, max log 2)", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
+    (
+        "minimax ∇ start / peak / final",
+        lambda c: " / ".join(
+            _sci(_summary(c).get(k))
+            for k in ("minimax_grad_start", "minimax_grad_peak", "minimax_grad_end")
+        ),
+    ),
+    ("minimax ∇ decades lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
+    (
+        "-log D ∇ start / final",
+        lambda c: " / ".join(
+            _sci(_summary(c).get(k)) for k in ("nonsat_grad_start", "nonsat_grad_end")
+        ),
+    ),
+    (
+        "-log D ∇ decades gained (total / after peak)",
+        lambda c: " / ".join(
+            _fixed(_summary(c).get(k), 2)
+            for k in ("nonsat_decades_gained", "nonsat_growth_after_peak")
+        ),
+    ),
+    (
+        "-log D ∇ variation (steps / latents)",
+        lambda c: " / ".join(
+            number(_summary(c).get(k), ".1%") for k in ("nonsat_cv_steps", "nonsat_cv_latent")
+        ),
+    ),
+    *SAMPLE_ROWS,
+]
+
+
+# Columns of the comparison table: short headers, the same figures as the single table.
+COMPARISON: list[Row] = [
+    ("steps", lambda c: str(_summary(c).get("steps_run", 0))),
+    ("saturated at", lambda c: _steps_or(_summary(c).get("steps_to_saturation"), "-")),
+    ("accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
+    ("D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
+    ("JS bound", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
+    ("minimax ∇ lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
+    ("-log D ∇ growth", lambda c: _fixed(_summary(c).get("nonsat_growth_after_peak"), 2)),
+]
