@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -42,11 +44,13 @@ from gandoctor.cli.settings_options import (
     StepsOpt,
     TrainModeOpt,
 )
-from gandoctor.config import DataOptions, ProbeConfig
+from gandoctor.config import DataOptions
 from gandoctor.enums import LatentDistribution
 from gandoctor.errors import ConfigError
 
-_PROBE = ProbeConfig()  # the defaults shown in --help come from config.py
+if TYPE_CHECKING:
+    from gandoctor.report.model import Report
+
 _DATA = DataOptions()
 
 
@@ -138,99 +142,112 @@ def probe(
     """
     with user_errors():
         from gandoctor.cli.project_config import load_project_config, resolve
-        from gandoctor.judge.gate import parse_fail_on
 
         project = load_project_config()  # [tool.gandoctor]; the command line wins
-        s = resolve(
+        settings = resolve(
             project, threshold, steps=steps, batch_size=batch_size, seed=seed, device=device,
             precision=precision, train_mode=train_mode, early_stop=early_stop,
             max_images=max_images, max_seconds=max_seconds, grad_batches=grad_batches,
             disc_width=disc_width,
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
-        gate = parse_fail_on(s.fail_on)
-        from gandoctor.paths import expand_checkpoints
-
-        paths: list[str] = expand_checkpoints(checkpoints)
-        device = s.device
-        if shard is not None:
-            from gandoctor.cli.sharding import parse_shard
-            from gandoctor.runtime.devices import resolve_device
-
-            share = parse_shard(shard, os.environ)
-            paths = share.take(paths)
-            json_out, markdown = share.path(json_out), share.path(markdown)
-            device = share.device(resolve_device(device))
-        parsing.check_output_path(json_out)
-        parsing.check_output_path(markdown)
-        if json_out == "-" and markdown == "-":
-            raise ConfigError("--json - and --markdown - both want stdout; write one to a file")
-        if plot is not None:
-            from gandoctor.report.plots import check_plot_path
-
-            check_plot_path(plot)
-        from gandoctor.paths import check_outputs_are_not_inputs
-
-        outputs = {"--json": json_out, "--markdown": markdown, "--plot": plot}
-        check_outputs_are_not_inputs(outputs, paths, data)
+        paths, outputs, device = _share(checkpoints, shard, Outputs(json_out, markdown, plot),
+                                        settings.device)  # fmt: skip
+        outputs.check(paths, data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
         )  # fmt: skip
-        config = ProbeConfig(
-            steps=s.steps,
-            batch_size=s.batch_size,
-            seed=s.seed,
-            device=device,
-            precision=s.precision,
-            train_mode=s.train_mode,
-            early_stop=s.early_stop,
-            grad_batches=s.grad_batches,
-            disc_width=s.disc_width,
-            thresholds=s.thresholds,
-            max_seconds=s.max_seconds,
-            per_layer=layers,
-        )
-        if s.max_images < 2:
-            raise ConfigError(f"--max-images must be at least 2, got {s.max_images}")
-        data_options = DataOptions(max_images=s.max_images, seed=s.seed, cache=cache)
-        remedy_options = parsing.remedy_options(remedies, noise_levels)
+        from gandoctor.api import probe as run_probe
+        from gandoctor.judge.gate import parse_fail_on
 
+        with partial_reports(outputs.json, outputs.markdown), _progress(quiet) as on_progress:
+            report = run_probe(
+                paths, data, load_options=load, data_options=settings.data_options(cache),
+                config=settings.probe_config(device, per_layer=layers),
+                fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
+                on_progress=on_progress, on_warning=None if quiet else _warn,
+                remedies=parsing.remedy_options(remedies, noise_levels),
+            )  # fmt: skip
+        if project.path is not None:
+            report = replace(report, config_file=str(project.path))
+        outputs.emit(report)
+    raise typer.Exit(report.exit_code)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where the report goes: ``--json`` and ``--markdown`` (a path, ``-`` for stdout, or
+    None) and ``--plot``; the terminal table when neither goes to stdout."""
+
+    json: str | None
+    markdown: str | None
+    plot: Path | None
+
+    def check(self, checkpoints: list[str], data: Path) -> None:
+        """Fail before the probe on outputs that cannot be written, or would overwrite an
+        input."""
+        from gandoctor.paths import check_outputs_are_not_inputs
+
+        parsing.check_output_path(self.json)
+        parsing.check_output_path(self.markdown)
+        if self.json == "-" and self.markdown == "-":
+            raise ConfigError("--json - and --markdown - both want stdout; write one to a file")
+        if self.plot is not None:
+            from gandoctor.report.plots import check_plot_path
+
+            check_plot_path(self.plot)
+        named = {"--json": self.json, "--markdown": self.markdown, "--plot": self.plot}
+        check_outputs_are_not_inputs(named, checkpoints, data)
+
+    def emit(self, report: Report) -> None:
         from rich.console import Console
 
-        from gandoctor.api import probe as run
         from gandoctor.paths import write_atomically
         from gandoctor.report.markdown import render_markdown
         from gandoctor.report.terminal.tables import render_report
 
-        warn = (
-            None
-            if quiet
-            else (lambda message: typer.echo(f"gandoctor: warning: {message}", err=True))
-        )
-        show_progress = not quiet and sys.stderr.isatty()
-        with partial_reports(json_out, markdown), progress_bar(show_progress) as (progress, cb):
-            report = run(
-                paths, data, load_options=load, data_options=data_options,
-                config=config, fail_on=gate, baseline=s.baseline,
-                on_progress=cb if progress else None,
-                on_warning=warn, remedies=remedy_options,
-            )  # fmt: skip
-        if project.path is not None:
-            report = replace(report, config_file=str(project.path))
-        if json_out == "-":
+        if self.json == "-":
             typer.echo(report.to_json())
-        elif markdown == "-":
+        elif self.markdown == "-":
             typer.echo(render_markdown(report), nl=False)
         else:
             Console(highlight=False).print(render_report(report))
-        if json_out not in (None, "-"):
-            write_text(json_out, report.to_json(), write_atomically)
-        if markdown not in (None, "-"):
-            write_text(markdown, render_markdown(report), write_atomically)
-        if plot is not None:
+        if self.json not in (None, "-"):
+            write_text(self.json, report.to_json(), write_atomically)
+        if self.markdown not in (None, "-"):
+            write_text(self.markdown, render_markdown(report), write_atomically)
+        if self.plot is not None:
             from gandoctor.report.plots import plot_report
 
-            plot_report(report, plot)
-    raise typer.Exit(report.exit_code)
+            plot_report(report, self.plot)
+
+
+def _share(
+    checkpoints: list[Path], shard: str | None, outputs: Outputs, device: str
+) -> tuple[list[str], Outputs, str]:
+    """The checkpoints this process probes, its outputs and its device: all of them as
+    given, or with ``--shard`` this rank's share, outputs named by rank, and its GPU."""
+    from gandoctor.paths import expand_checkpoints
+
+    paths: list[str] = expand_checkpoints(checkpoints)
+    if shard is None:
+        return paths, outputs, device
+    from gandoctor.cli.sharding import parse_shard
+    from gandoctor.runtime.devices import resolve_device
+
+    share = parse_shard(shard, os.environ)
+    named = Outputs(share.path(outputs.json), share.path(outputs.markdown), outputs.plot)
+    return share.take(paths), named, share.device(resolve_device(device))
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """The progress callback: a bar on an interactive stderr, else none."""
+    with progress_bar(not quiet and sys.stderr.isatty()) as (bar, callback):
+        yield callback if bar else None
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"gandoctor: warning: {message}", err=True)

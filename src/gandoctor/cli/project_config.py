@@ -94,6 +94,18 @@ class Resolved:
     baseline: str | None
     thresholds: Thresholds
 
+    def probe_config(self, device: str, per_layer: bool = False) -> ProbeConfig:
+        """The library's settings of the probe: these values, on ``device``."""
+        probe_keys = {key: getattr(self, key) for key in _PROBE_KEYS if key != "device"}
+        return ProbeConfig(
+            **probe_keys, device=device, thresholds=self.thresholds, per_layer=per_layer
+        )
+
+    def data_options(self, cache: bool) -> DataOptions:
+        if self.max_images < 2:
+            raise ConfigError(f"--max-images must be at least 2, got {self.max_images}")
+        return DataOptions(max_images=self.max_images, seed=self.seed, cache=cache)
+
 
 def find_pyproject(start: Path | None = None) -> Path | None:
     """The first pyproject.toml in ``start`` (default: the current folder) or above it."""
