@@ -85,15 +85,10 @@ def probe(
     items = _generator_items(checkpoints)
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
     load_options = replace(load_options, device=resolve_device(load_options.device))
-    modules = [item for item in items if isinstance(item, nn.Module)]
-    device = str(module_device(modules[0])) if modules else load_options.device
-    config = config or ProbeConfig(device=device)
-    config = replace(config, device=resolve_device(config.device))
-    config = replace(config, precision=resolve_precision(config.precision, config.device))
+    config = _probe_config(config, items, load_options)
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
-    module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
-    names = [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]
+    names = _names(items)
     saved = load_baseline(baseline) if baseline is not None else None
     if saved is not None:
         match(names, saved)  # a baseline that fits no generator fails before the probe
@@ -103,29 +98,9 @@ def probe(
     try:
         for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
             real = _real_data(data, loaded, data_options, cache, on_warning)
-            progress = (lambda s, t, n=name: on_progress(n, s, t)) if on_progress else None
-            facts = generator_facts(loaded, load_options)
-            try:
-                outcome = run_probe(
-                    loaded.module,
-                    latent_spec(loaded, load_options),
-                    real.samples,
-                    share_budget(config, started, len(names) - index),
-                    progress,
-                    output_range=loaded.info.output_range,
-                )
-            except ProbeInterrupted as interrupt:  # Ctrl-C: keep the steps that ran
-                if (cut := interrupt.outcome) is not None:
-                    reports.append(CheckpointReport(name, facts, real.describe(), cut))
-                raise
-            checks = None
-            if remedies is not None:
-                outcome, checks = with_remedies(
-                    loaded.module, latent_spec(loaded, load_options), real.samples,
-                    share_budget(config, started, len(names) - index), outcome, remedies,
-                    loaded.info.output_range, on_progress, name,
-                )  # fmt: skip
-            reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks))
+            left = len(names) - index
+            budgeted = lambda left=left: share_budget(config, started, left)  # noqa: E731
+            _probe_one(name, loaded, real, load_options, budgeted, on_progress, remedies, reports)
     except KeyboardInterrupt as interrupt:
         # The checkpoints probed so far, the one cut short marked incomplete (interrupt.py).
         partial = Report(reports, config, gate, __version__) if reports else None
@@ -135,6 +110,57 @@ def probe(
         return report
     probed = [(c.checkpoint, c.outcome) for c in reports]
     return replace(report, baseline=compare(probed, config, saved))
+
+
+def _probe_one(
+    name: str,
+    loaded: LoadedGenerator,
+    real: RealData,
+    load_options: LoadOptions,
+    budgeted: Callable[[], ProbeConfig],
+    on_progress: CheckpointProgress | None,
+    remedies: RemedyOptions | None,
+    reports: list[CheckpointReport],
+) -> None:
+    """Probe one generator (and run its remedy checks) and add its report to ``reports``;
+    on Ctrl-C, add the report of the steps that ran, then let the interrupt go on.
+    ``budgeted()`` gives the settings with this generator's share of the time left, when
+    the probe starts and again when the remedy checks start."""
+    progress = (lambda s, t: on_progress(name, s, t)) if on_progress else None
+    facts = generator_facts(loaded, load_options)
+    spec, output_range = latent_spec(loaded, load_options), loaded.info.output_range
+    try:
+        outcome = run_probe(loaded.module, spec, real.samples, budgeted(), progress, output_range)
+    except ProbeInterrupted as interrupt:  # Ctrl-C: keep the steps that ran
+        if (cut := interrupt.outcome) is not None:
+            reports.append(CheckpointReport(name, facts, real.describe(), cut))
+        raise
+    checks = None
+    if remedies is not None:
+        outcome, checks = with_remedies(
+            loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
+            on_progress, name,
+        )  # fmt: skip
+    reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks))
+
+
+def _probe_config(
+    config: ProbeConfig | None, items: list[str | nn.Module], load_options: LoadOptions
+) -> ProbeConfig:
+    """The probe's settings with device and precision resolved; without settings, the
+    defaults on the device of the first module given (else the loading device)."""
+    modules = [item for item in items if isinstance(item, nn.Module)]
+    device = str(module_device(modules[0])) if modules else load_options.device
+    config = config or ProbeConfig(device=device)
+    config = replace(config, device=resolve_device(config.device))
+    return replace(config, precision=resolve_precision(config.precision, config.device))
+
+
+def _names(items: list[str | nn.Module]) -> list[str]:
+    """Paths as given; modules by their class, numbered where classes repeat."""
+    modules = [item for item in items if isinstance(item, nn.Module)]
+    module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
+    return [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]
 
 
 def _generator_items(given: Generator | Sequence[Generator]) -> list[str | nn.Module]:
