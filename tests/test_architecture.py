@@ -58,3 +58,34 @@ def test_modules_stay_short_and_the_root_stays_small() -> None:
     assert long == {}
     top = sorted(p.name for p in PACKAGE_ROOT.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def test_library_errors_name_options_and_the_cli_words_them_as_flags() -> None:
+    from gandoctor.cli.common import flag
+    from gandoctor.errors import ConfigError
+
+    error = ConfigError("batch size 99 is too large; use a smaller {opt:batch_size}")
+    assert error.option == "batch_size"
+    assert str(error) == "batch size 99 is too large; use a smaller `batch_size`"
+    assert error.worded(flag) == "batch size 99 is too large; use a smaller --batch-size"
+    assert ConfigError("{opt:latent_distribution} x").worded(flag) == "--latent x"
+    assert ConfigError("no option here").option is None
+
+
+def test_no_library_error_spells_a_command_line_flag() -> None:
+    """Messages raised outside cli/ name options as {opt:NAME}, never as --flag."""
+    import ast
+    import re
+
+    flag_text = re.compile(r"(?<![\w-])--[a-z][a-z-]+")
+    offenders = []
+    for path in PACKAGE_ROOT.rglob("*.py"):
+        if "cli" in path.relative_to(PACKAGE_ROOT).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                for part in ast.walk(node.exc):
+                    if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                        if flag_text.search(part.value):
+                            offenders.append(f"{path.name}:{node.lineno}")
+    assert offenders == []

@@ -174,7 +174,7 @@ def test_bad_baseline_file(tmp_path: Path, content: str | None, needle: str) -> 
         path.write_text(content, encoding="utf-8")
     with pytest.raises(ConfigError, match=needle) as error:
         load_baseline(path)
-    assert str(error.value).startswith(f"--baseline {path}")
+    assert str(error.value).startswith(f"`baseline` {path}")
 
 
 # --- the shipped example, through the command line ------------------------------------------

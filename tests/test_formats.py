@@ -272,7 +272,7 @@ def test_strip_prefix_option(tmp_path: Path) -> None:
     with pytest.raises(CheckpointError) as excinfo:
         load_generator(path, LoadOptions(strip_prefix="trunk."))
     text = message(excinfo)
-    assert "no key starts with 'trunk.' (--strip-prefix trunk.)" in text
+    assert "no key starts with 'trunk.' (`strip_prefix` trunk.)" in text
     assert "the keys start with backbone." in text
 
 
@@ -294,7 +294,7 @@ def test_several_generators_need_key(tmp_path: Path) -> None:
     text = message(excinfo)
     n = len(plain.state_dict())
     assert f"several generator state dicts: G ({n} tensors), G_ema ({n} tensors)" in text
-    assert text.endswith("pass --key G or --key G_ema")
+    assert text.endswith("pass `key` G or `key` G_ema")
 
     loaded = load_generator(path, LoadOptions(key="G_ema"))
     assert loaded.info.key == "G_ema" and same_output(ema, loaded)
@@ -311,7 +311,7 @@ def test_several_generator_prefixes_need_key(tmp_path: Path) -> None:
     save_file(state, path)
     with pytest.raises(CheckpointError) as excinfo:
         load_generator(path)
-    assert "under the key prefixes G., G_ema.; pass --key G or --key G_ema" in message(excinfo)
+    assert "under the key prefixes G., G_ema.; pass `key` G or `key` G_ema" in message(excinfo)
 
     loaded = load_generator(path, LoadOptions(key="G_ema"))
     assert loaded.info.stripped_prefix == "G_ema." and same_output(ema, loaded)
@@ -322,13 +322,13 @@ def test_several_generator_prefixes_need_key(tmp_path: Path) -> None:
     [
         ({"epoch": 3, "args": {"lr": 0.1}}, None, "no state dict (a dict of parameter names"),
         ({"netD": {"w": torch.zeros(1)}}, None, "discriminator's or an optimizer's: netD (1"),
-        ({"a": {"w": torch.zeros(1)}, "b": {"w": torch.zeros(1)}}, None, "--key a or --key b"),
-        ({"netG": {"w": torch.zeros(1)}, "n": 3}, "n", "--key n: entry n is an int, not a"),
+        ({"a": {"w": torch.zeros(1)}, "b": {"w": torch.zeros(1)}}, None, "`key` a or `key` b"),
+        ({"netG": {"w": torch.zeros(1)}, "n": 3}, "n", "`key` n: entry n is an int, not a"),
         ({"netG": {"w": torch.zeros(1)}}, "netG.v", "no key in entry netG starts with 'v.'"),
         (
             {"netG": {"w": torch.zeros(1)}, "x": {}},
             "gen",
-            "--key gen: no entry 'gen', nor a key prefix in entry netG; entries: netG, x",
+            "`key` gen: no entry 'gen', nor a key prefix in entry netG; entries: netG, x",
         ),
         ({"G": {"w": torch.ones(1)}, "G_ema": {"w": torch.ones(1)}}, "gen", "'gen'; entries: G,"),
         ({"state_dict": {"g.w": torch.zeros(1)}}, "state_dict.f", "no key in entry state_dict"),
@@ -384,7 +384,7 @@ def test_pickled_module_is_refused_without_trust(
             load_generator(path)
         text = message(excinfo)
         assert f"(it needs {name}.rebuild)" in text and "would run code from the file" in text
-        assert "--trust-pickle" in text and "safetensors" in text
+        assert "`trust_pickle`" in text and "safetensors" in text
         assert not marker.exists()
 
         with pytest.raises(CheckpointError):  # rebuild() gave nn.Identity: no latent shape
@@ -517,10 +517,10 @@ def test_programs_need_trust_and_no_arch(tmp_path: Path) -> None:
             load_generator(path)
         text = message(excinfo)
         assert text.startswith(f"{path}: is a {what}; loading one can run code from the file")
-        assert "--trust-pickle" in text
+        assert "`trust_pickle`" in text
     with pytest.raises(ConfigError) as config_error:
         load_generator(traced, LoadOptions(arch=DCGAN_ARCH, trust_pickle=True))
-    assert "carries its own architecture (DCGANGenerator); leave --arch out" in message(
+    assert "carries its own architecture (DCGANGenerator); leave `arch` out" in message(
         config_error
     )
 
@@ -587,7 +587,7 @@ def test_config_with_gandoctor_keys(tmp_path: Path) -> None:
     ("config", "expected"),
     [
         ({"gandoctor.arch": "stylegan9"}, "the config names unknown architecture 'stylegan9'"),
-        ({"gandoctor.arch": "pkg.mod:Gen"}, "pass --arch pkg.mod:Gen to use it"),
+        ({"gandoctor.arch": "pkg.mod:Gen"}, "pass `arch` pkg.mod:Gen to use it"),
         ({"architecture": "dcgan", "bogus": 1}, "do not fit architecture dcgan"),
         ({"nz": 16, "ngf": 16, "imageSize": 48}, "image_size must be 8, 16, 32, 64"),
         ({"nz": 16, "ngf": "16"}, "DCGAN settings must be integers"),

@@ -227,7 +227,7 @@ def test_missing_and_unexpected_keys_are_listed(tmp_path: Path) -> None:
     assert str(path) in text and "DCGAN" in text
     assert "missing keys (1): main.4.running_var" in text
     assert "unexpected keys (1): extra.weight" in text
-    assert "--arch" in text
+    assert "`arch`" in text
 
 
 def test_long_key_lists_are_truncated(tmp_path: Path, ckpt_custom: tuple[str, Path, Any]) -> None:
@@ -272,7 +272,7 @@ def test_unknown_layout_says_so_and_suggests_arch(tmp_path: Path) -> None:
         load_generator(path)
     text = message(excinfo)
     assert "cannot tell the generator's architecture" in text
-    assert "--arch module:Class --arch-kwargs" in text
+    assert "`arch` module:Class `arch_kwargs`" in text
     assert "net.bias, net.weight" in text
 
 
@@ -347,7 +347,7 @@ def test_metadata_naming_an_import_path_is_refused(tmp_path: Path) -> None:
 
     text = message(excinfo)
     assert "the file names architecture evil_pkg_never_imported.mod:Gen" in text
-    assert "pass --arch evil_pkg_never_imported.mod:Gen to use it" in text
+    assert "pass `arch` evil_pkg_never_imported.mod:Gen to use it" in text
     assert "evil_pkg_never_imported" not in sys.modules
 
 
@@ -434,7 +434,7 @@ def test_arch_kwargs_without_arch_is_refused(tmp_path: Path) -> None:
     path = save(tmp_path / "g.safetensors", dcgan().state_dict())
     with pytest.raises(ConfigError) as excinfo:
         load_generator(path, LoadOptions(arch_kwargs={"nz": 3}))
-    assert "--arch-kwargs needs --arch" in message(excinfo)
+    assert "`arch_kwargs` needs `arch`" in message(excinfo)
 
 
 def test_latent_shape_option_overrides(tmp_path: Path, ckpt_custom: tuple[str, Path, Any]) -> None:
@@ -545,7 +545,7 @@ def test_torch_save_file_of_unknown_layout_asks_for_arch(tmp_path: Path) -> None
     with pytest.raises(CheckpointError) as excinfo:
         load_generator(path)
     assert "cannot tell the generator's architecture" in message(excinfo)
-    assert "keys: w" in message(excinfo) and "--arch" in message(excinfo)
+    assert "keys: w" in message(excinfo) and "`arch`" in message(excinfo)
 
 
 def test_empty_file(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ class LoadOptions:
 
     def __post_init__(self) -> None:
         if self.num_classes is not None and self.num_classes < 1:
-            raise ConfigError(f"--num-classes must be at least 1, got {self.num_classes}")
+            raise ConfigError(f"{{opt:num_classes}} must be at least 1, got {self.num_classes}")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 
+_FLAGS = {"latent_distribution": "--latent", "json_out": "--json"}
+"""Options whose flag is not their Python name with dashes."""
+
+
+def flag(option: str) -> str:
+    """The command line's flag for a library option: ``batch_size`` -> ``--batch-size``."""
+    return _FLAGS.get(option, "--" + option.replace("_", "-"))
+
 
 @contextmanager
 def user_errors() -> Iterator[None]:
@@ -23,7 +31,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GanDoctorError as error:
-        typer.echo(f"gandoctor: error: {error}", err=True)
+        typer.echo(f"gandoctor: error: {error.worded(flag)}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
 
 

@@ -157,7 +157,7 @@ def parse_table(table: dict[str, Any], path: Path) -> ProjectConfig:
             try:
                 ProbeConfig(**{key: values[key]})
             except ConfigError as error:
-                raise ConfigError(f"{path}: {TABLE} {key}: {error}") from None
+                raise ConfigError(f"{path}: {TABLE} {key}: {error.template}") from None
     if values.get("max_images", 2) < 2:
         raise ConfigError(f"{path}: {TABLE} max_images must be at least 2")
     if "baseline" in values:
@@ -184,7 +184,7 @@ def _fail_on(value: Any, where: str) -> str:
     try:
         return str(parse_fail_on(value))
     except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        raise ConfigError(f"{where}: {error.template}") from None
 
 
 def _thresholds(table: Any, where: str) -> dict[str, float]:
@@ -200,7 +200,7 @@ def _thresholds(table: Any, where: str) -> dict[str, float]:
     try:
         replace(Thresholds(), **values)
     except ConfigError as error:
-        raise ConfigError(f"{where}: {error}") from None
+        raise ConfigError(f"{where}: {error.template}") from None
     return values
 
 

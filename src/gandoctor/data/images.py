@@ -134,7 +134,7 @@ def load_folder(
         len(chosen) * channels * height * width * _BYTES_PER_VALUE,
         lambda needed, available: (
             f"{root}: {len(chosen)} images at {channels}x{height}x{width} need about {needed} "
-            f"of memory but only {available} is available; pass a smaller --max-images"
+            f"of memory but only {available} is available; pass a smaller {{opt:max_images}}"
         ),
         DataError,
     )

@@ -62,7 +62,7 @@ def match(names: list[str], baseline: Baseline) -> list[tuple[int, int]]:
             pairs[i] = j
     if not pairs:
         raise ConfigError(
-            f"--baseline {baseline.path}: none of its checkpoints "
+            f"{{opt:baseline}} {baseline.path}: none of its checkpoints "
             f"({', '.join(theirs_short)}) matches a probed one ({', '.join(mine_short)})"
         )
     return sorted(pairs.items())

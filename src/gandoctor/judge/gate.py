@@ -65,10 +65,12 @@ def parse_fail_on(text: str) -> FailOn:
     tokens = [t.strip().lower() for t in text.split(",") if t.strip()]
     if "none" in tokens:
         if len(tokens) > 1:
-            raise ConfigError(f"--fail-on: 'none' cannot be combined with other entries: {text!r}")
+            raise ConfigError(
+                f"{{opt:fail_on}}: 'none' cannot be combined with other entries: {text!r}"
+            )
         return FailOn(min_severity=None)
     if not tokens:
-        raise ConfigError("--fail-on is empty; use 'none' to never fail the gate")
+        raise ConfigError("{opt:fail_on} is empty; use 'none' to never fail the gate")
     codes: set[FindingCode] = set()
     severities: list[Severity] = []
     scoped: dict[FindingCode, Severity] = {}
@@ -102,7 +104,7 @@ def _code(name: str, token: str) -> FindingCode:
         return FindingCode(name)
     choices = sorted(_SEVERITIES) + sorted(_CODES) + ["none"]
     raise ConfigError(
-        f"--fail-on: unknown entry {token!r}; choose from {', '.join(choices)}, or CODE:SEVERITY"
+        f"{{opt:fail_on}}: unknown entry {token!r}; choose from {', '.join(choices)}, or CODE:SEVERITY"
     )
 
 
@@ -110,5 +112,5 @@ def _severity(level: str, token: str) -> Severity:
     if level in _SEVERITIES:
         return Severity(level)
     raise ConfigError(
-        f"--fail-on: {token!r} needs a severity after ':' ({', '.join(sorted(_SEVERITIES))})"
+        f"{{opt:fail_on}}: {token!r} needs a severity after ':' ({', '.join(sorted(_SEVERITIES))})"
     )

@@ -24,8 +24,8 @@ from gandoctor.errors import ConfigError
 from gandoctor.loading.common import describe_exception
 
 _FORM = (
-    "--arch must look like package.module:Class or path/to/file.py:Class "
-    "(registered architectures such as dcgan are recognised without --arch)"
+    "{opt:arch} must look like package.module:Class or path/to/file.py:Class "
+    "(registered architectures such as dcgan are recognised without {opt:arch})"
 )
 
 
@@ -49,11 +49,13 @@ def import_arch_class(arch: str) -> type[nn.Module]:
     target: Any = module
     for part in attribute.split("."):  # "Outer.Inner" reaches nested classes
         if not hasattr(target, part):
-            raise ConfigError(f"--arch {arch}: {location} has no attribute {attribute!r}")
+            raise ConfigError(f"{{opt:arch}} {arch}: {location} has no attribute {attribute!r}")
         target = getattr(target, part)
     if not (isinstance(target, type) and issubclass(target, nn.Module)):
         kind = type(target).__name__
-        raise ConfigError(f"--arch {arch}: {attribute} is a {kind}, not a torch.nn.Module subclass")
+        raise ConfigError(
+            f"{{opt:arch}} {arch}: {attribute} is a {kind}, not a torch.nn.Module subclass"
+        )
     return target
 
 
@@ -68,7 +70,7 @@ def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
         # signature, anything else is the class rejecting their values. Either way the user
         # fixes the option, so it is reported as one line rather than a traceback.
         raise ConfigError(
-            f"--arch {arch}: constructing {cls.__name__} with --arch-kwargs {dict(kwargs)!r} "
+            f"{{opt:arch}} {arch}: constructing {cls.__name__} with {{opt:arch_kwargs}} {dict(kwargs)!r} "
             f"failed: {describe_exception(exc)}"
         ) from exc
 
@@ -94,15 +96,15 @@ def _import_dotted(name: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if exc.name is not None and (name == exc.name or name.startswith(f"{exc.name}.")):
             raise ConfigError(
-                f"--arch: cannot import module {name!r} (not found on the Python path; "
+                f"{{opt:arch}}: cannot import module {name!r} (not found on the Python path; "
                 "use path/to/file.py:Class for a file)"
             ) from exc
         raise ConfigError(
-            f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
+            f"{{opt:arch}}: importing module {name!r} failed: {describe_exception(exc)}"
         ) from exc
     except (Exception, SystemExit) as exc:  # SystemExit: a module that calls sys.exit()
         raise ConfigError(
-            f"--arch: importing module {name!r} failed: {describe_exception(exc)}"
+            f"{{opt:arch}}: importing module {name!r} failed: {describe_exception(exc)}"
         ) from exc
 
 
@@ -110,7 +112,7 @@ def _import_file(location: str) -> ModuleType:
     path = Path(location).expanduser()
     if not path.is_file():
         problem = "is a directory" if path.is_dir() else "not found"
-        raise ConfigError(f"--arch: file {location} {problem}")
+        raise ConfigError(f"{{opt:arch}}: file {location} {problem}")
     resolved = path.resolve()
     # A name unique per file, so two different model.py files do not replace each other, and
     # registered in sys.modules while it runs because dataclasses and pickle look there.
@@ -118,7 +120,7 @@ def _import_file(location: str) -> ModuleType:
     name = f"gandoctor_arch_{_identifier(resolved.stem)}_{digest}"
     spec = importlib.util.spec_from_file_location(name, resolved)
     if spec is None or spec.loader is None:
-        raise ConfigError(f"--arch: cannot import {location} as a Python file")
+        raise ConfigError(f"{{opt:arch}}: cannot import {location} as a Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
@@ -127,7 +129,7 @@ def _import_file(location: str) -> ModuleType:
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
         raise ConfigError(
-            f"--arch: importing {location} failed: {describe_exception(exc)}"
+            f"{{opt:arch}}: importing {location} failed: {describe_exception(exc)}"
         ) from exc
     return module
 

@@ -115,7 +115,7 @@ def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], s
     found = "has no parameters" if layer is None else f"starts with {type(layer).__name__}"
     raise CheckpointError(
         f"{path}: cannot tell the generator's latent shape ({type(module).__name__} {found} "
-        "and has no nz/z_dim/latent_dim attribute); pass --latent-shape, e.g. 100,1,1"
+        "and has no nz/z_dim/latent_dim attribute); pass {opt:latent_shape}, e.g. 100,1,1"
     )
 
 

@@ -35,7 +35,7 @@ from gandoctor.runtime.devices import resolve_device
 _DEFAULT_OPTIONS = LoadOptions()
 """Shared default: LoadOptions is frozen, so one instance serves every call."""
 
-_ARCH_HINT = "pass --arch module:Class --arch-kwargs '{...}'"
+_ARCH_HINT = "pass {opt:arch} module:Class {opt:arch_kwargs} '{...}'"
 
 
 @dataclass(frozen=True)
@@ -71,18 +71,18 @@ def load_generator(
     if options.arch_kwargs and not options.arch:
         # Silently ignoring them would probe a different generator than the user described.
         raise ConfigError(
-            "--arch-kwargs needs --arch: without it the architecture and its kwargs come from "
+            "{opt:arch_kwargs} needs {opt:arch}: without it the architecture and its kwargs come from "
             "the checkpoint"
         )
     option_latent = (
         None
         if options.latent_shape is None
-        else check_latent_shape(options.latent_shape, "--latent-shape", ConfigError)
+        else check_latent_shape(options.latent_shape, "{opt:latent_shape}", ConfigError)
     )
     option_range = (
         None
         if options.output_range is None
-        else check_output_range(options.output_range, "--output-range", ConfigError)
+        else check_output_range(options.output_range, "{opt:output_range}", ConfigError)
     )
     source = read_source(path, options, device)
     checkpoint = source.checkpoint
@@ -131,7 +131,7 @@ def load_generator(
         module,
         latent_shape,
         str(device),
-        hint="if the latent shape is wrong, pass --latent-shape" if guessed else "",
+        hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
         distribution=options.latent_distribution,
         num_classes=options.num_classes,
     )
@@ -173,7 +173,7 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
             kwargs=kwargs,
             latent_shape=facts.latent_shape if same else None,
             output_range=facts.output_range if same else None,
-            mismatch_context=f"does not fit --arch {options.arch}",
+            mismatch_context=f"does not fit {{opt:arch}} {options.arch}",
             mismatch_hint="",
         )
     if facts.arch:
@@ -207,7 +207,7 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
         )
     keys = format_keys(checkpoint.tensors, limit=5) if checkpoint.tensors else "none"
     raise CheckpointError(
-        f"{path}: cannot tell the generator's architecture (no --arch, no {ARCH_KEY} metadata, "
+        f"{path}: cannot tell the generator's architecture (no {{opt:arch}}, no {ARCH_KEY} metadata, "
         f"and the keys match no known layout; keys: {keys}); {_ARCH_HINT}"
     )
 

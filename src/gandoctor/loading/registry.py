@@ -41,7 +41,9 @@ ARCH_KWARGS_KEY = "gandoctor.arch_kwargs"
 LATENT_SHAPE_KEY = "gandoctor.latent_shape"
 OUTPUT_RANGE_KEY = "gandoctor.output_range"
 
-OTHER_ARCH_HINT = "if it is another architecture, pass --arch module:Class --arch-kwargs '{...}'"
+OTHER_ARCH_HINT = (
+    "if it is another architecture, pass {opt:arch} module:Class {opt:arch_kwargs} '{...}'"
+)
 """Appended to every message about a file that looks like a known layout but does not fit."""
 
 
@@ -72,7 +74,7 @@ class ArchitectureSpec:
             return self.recognise(tensors)
         except LayoutMismatch as exc:
             raise CheckpointError(
-                f"{path}: the checkpoint looks like {self.layout} but {exc}; {OTHER_ARCH_HINT}"
+                f"{path}: the checkpoint looks like {self.layout} but {exc.template}; {OTHER_ARCH_HINT}"
             ) from exc
 
 
@@ -196,14 +198,14 @@ def lookup_registered(name: str, named_by: str) -> ArchitectureSpec:
     says so would run code the user did not choose."""
     if ":" in name:
         raise CheckpointError(
-            f"{named_by} names architecture {name}; pass --arch {name} to use it "
+            f"{named_by} names architecture {name}; pass {{opt:arch}} {name} to use it "
             "(gandoctor does not import code named inside a file on its own)"
         )
     spec = REGISTRY.get(name)
     if spec is None:
         raise CheckpointError(
             f"{named_by} names unknown architecture {name!r}; known: "
-            f"{', '.join(sorted(REGISTRY))}; or pass --arch module:Class"
+            f"{', '.join(sorted(REGISTRY))}; or pass {{opt:arch}} module:Class"
         )
     return spec
 

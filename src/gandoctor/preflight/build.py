@@ -31,7 +31,7 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
     """Construct ``options.arch`` with its kwargs, initialised from ``seed``, and detect its
     latent shape, output shape and range as the loader does for a checkpoint."""
     if not options.arch:
-        raise ConfigError("preflight needs --arch module:Class, or a checkpoint to load")
+        raise ConfigError("preflight needs {opt:arch} module:Class, or a checkpoint to load")
     device = torch.device(options.device)
     with seeded(seed):  # the initial weights depend on the seed only
         module = build_arch(options.arch, options.arch_kwargs).float()
@@ -39,9 +39,9 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
         module = module.to(device).eval()
     except (RuntimeError, AssertionError) as exc:
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
-    name = f"--arch {options.arch}"
+    name = f"{{opt:arch}} {options.arch}"
     if options.latent_shape is not None:
-        latent = check_latent_shape(options.latent_shape, "--latent-shape", ConfigError)
+        latent = check_latent_shape(options.latent_shape, "{opt:latent_shape}", ConfigError)
         latent_source = "option"
     else:
         latent, latent_source = infer_latent_shape(name, module)
@@ -52,7 +52,7 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
         str(device),
         hint=""
         if latent_source == "option"
-        else "if the latent shape is wrong, pass --latent-shape",
+        else "if the latent shape is wrong, pass {opt:latent_shape}",
         distribution=options.latent_distribution,
         num_classes=options.num_classes,
     )
@@ -60,7 +60,7 @@ def build_untrained(options: LoadOptions, seed: int) -> LoadedGenerator:
     output_range, range_source = detect_output_range(
         module,
         output,
-        None if option is None else check_output_range(option, "--output-range", ConfigError),
+        None if option is None else check_output_range(option, "{opt:output_range}", ConfigError),
     )
     info = GeneratorInfo(
         checkpoint=UNTRAINED,
@@ -88,9 +88,11 @@ def build_discriminator(spec: str, kwargs: Mapping[str, Any], seed: int, device:
             disc = build_arch(spec, kwargs)
     except ConfigError as error:
         # The builders speak of --arch; here the same rules apply to --disc.
-        text = str(error).split(" (registered architectures")[0]
+        text = error.template.split(" (registered architectures")[0]
         raise ConfigError(
-            text.replace("--arch-kwargs", "--disc-kwargs").replace("--arch", "--disc")
+            text.replace("{opt:arch_kwargs}", "{opt:disc_kwargs}").replace(
+                "{opt:arch}", "{opt:disc}"
+            )
         ) from error
     try:
         return disc.float().to(device)

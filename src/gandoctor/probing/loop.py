@@ -229,7 +229,7 @@ def _check_batch_size(config: ProbeConfig, drawn: ProbeDraws) -> None:
     if config.batch_size > len(drawn.train_real):
         raise ConfigError(
             f"batch size {config.batch_size} exceeds the {len(drawn.train_real)} real samples D "
-            "trains on; use a smaller --batch-size"
+            "trains on; use a smaller {opt:batch_size}"
         )
 
 

@@ -21,7 +21,7 @@ def check_plot_path(path: str | os.PathLike[str]) -> None:
     """Fail before a long probe when the plot cannot be made or written."""
     target = Path(path)
     if target.suffix.lower() not in FORMATS:
-        raise ConfigError(f"--plot writes {', '.join(FORMATS)} files, not {target.name}")
+        raise ConfigError(f"{{opt:plot}} writes {', '.join(FORMATS)} files, not {target.name}")
     if not target.resolve().parent.is_dir():
         raise ConfigError(f"cannot write the plot to {path}: its folder does not exist")
     _pyplot()
@@ -84,5 +84,5 @@ def _pyplot() -> Any:
         matplotlib.use("Agg")  # files only: no display needed
         import matplotlib.pyplot as plt
     except ImportError:
-        raise ConfigError("--plot needs matplotlib: pip install 'gandoctor[plots]'") from None
+        raise ConfigError("{opt:plot} needs matplotlib: pip install 'gandoctor[plots]'") from None
     return plt

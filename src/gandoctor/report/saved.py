@@ -21,21 +21,23 @@ def load_baseline(path: str | os.PathLike[str]) -> Baseline:
     try:
         data = json.loads(Path(name).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"--baseline {name}: file not found") from None
+        raise ConfigError(f"{{opt:baseline}} {name}: file not found") from None
     except OSError as error:
-        raise ConfigError(f"--baseline {name}: cannot read it: {error.strerror}") from None
+        raise ConfigError(f"{{opt:baseline}} {name}: cannot read it: {error.strerror}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"--baseline {name}: not a JSON report ({error})") from None
+        raise ConfigError(f"{{opt:baseline}} {name}: not a JSON report ({error})") from None
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-        raise ConfigError(f"--baseline {name}: schema is {found!r}, expected {SCHEMA!r}")
+        raise ConfigError(f"{{opt:baseline}} {name}: schema is {found!r}, expected {SCHEMA!r}")
     entries = data.get("checkpoints")
     if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"--baseline {name}: the report lists no checkpoints")
+        raise ConfigError(f"{{opt:baseline}} {name}: the report lists no checkpoints")
     try:
         checkpoints = [_checkpoint(entry) for entry in entries]
     except (KeyError, TypeError, ValueError) as error:
-        raise ConfigError(f"--baseline {name}: malformed checkpoint entry ({error!r})") from None
+        raise ConfigError(
+            f"{{opt:baseline}} {name}: malformed checkpoint entry ({error!r})"
+        ) from None
     settings = data.get("settings")
     return Baseline(name, checkpoints, settings if isinstance(settings, dict) else {})
 

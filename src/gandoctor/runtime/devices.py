@@ -26,10 +26,14 @@ def resolve_device(name: str) -> str:
             f"unknown device {name!r}: expected e.g. auto, cpu, cuda, cuda:1, mps"
         ) from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r}: no CUDA GPU is usable here; use --device cpu or auto")
+        raise ConfigError(
+            f"device {name!r}: no CUDA GPU is usable here; use {{opt:device}} cpu or auto"
+        )
     gpus = torch.cuda.device_count() if device.type == "cuda" else 0
     if device.type == "cuda" and device.index is not None and device.index >= gpus:
         raise ConfigError(f"device {name!r}: only {gpus} CUDA GPU(s) here")
     if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError(f"device {name!r}: MPS is not available here; use --device cpu or auto")
+        raise ConfigError(
+            f"device {name!r}: MPS is not available here; use {{opt:device}} cpu or auto"
+        )
     return name

@@ -84,7 +84,7 @@ def apply_prefixes(
         tensors, removed = _strip_wrappers(tensors)
         stripped += removed
     if selector:
-        tensors = _take(path, tensors, f"{selector}.", entry, f"--key {key}")
+        tensors = _take(path, tensors, f"{selector}.", entry, f"{{opt:key}} {key}")
         stripped += f"{selector}."
     if automatic:
         tensors, removed = _strip_generator_prefix(path, tensors, entry)
@@ -93,7 +93,7 @@ def apply_prefixes(
         prefix = strip_prefix
         if not prefix.endswith(".") and any(key.startswith(f"{prefix}.") for key in tensors):
             prefix += "."  # --strip-prefix module means the module. of the keys
-        tensors = _take(path, tensors, prefix, entry, f"--strip-prefix {strip_prefix}")
+        tensors = _take(path, tensors, prefix, entry, f"{{opt:strip_prefix}} {strip_prefix}")
         stripped += prefix
     return tensors, stripped or None
 
@@ -124,7 +124,10 @@ def _strip_generator_prefix(
     if not decidable or not generators:
         return tensors, ""
     if len(generators) > 1:
-        keys = [f"--key {entry}.{group}" if entry else f"--key {group}" for group in generators]
+        keys = [
+            f"{{opt:key}} {entry}.{group}" if entry else f"{{opt:key}} {group}"
+            for group in generators
+        ]
         where = f" in entry {entry}" if entry else ""
         raise CheckpointError(
             f"{path}: the state dict{where} holds several generators' weights, under the key "

@@ -62,7 +62,7 @@ def untrusted_program(path: str, file_format: str) -> CheckpointError:
     what = "TorchScript archive" if file_format == TORCHSCRIPT else "torch.export program"
     return CheckpointError(
         f"{path}: is a {what}; loading one can run code from the file (PyTorch warns to load "
-        "only files you trust). Pass --trust-pickle for a file you trust, or save the "
+        "only files you trust). Pass {opt:trust_pickle} for a file you trust, or save the "
         "generator's state_dict() with safetensors.torch.save_file"
     )
 

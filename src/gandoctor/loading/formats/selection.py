@@ -86,8 +86,8 @@ def select(path: str, root: object, key: str | None, strip_prefix: str | None) -
         if remainder:
             where = f"entry {label}" if label else "the file"
             raise CheckpointError(
-                f"{path}: --key {key}: {where} holds a whole module, which has no entry "
-                f"{remainder!r}; leave --key out"
+                f"{path}: {{opt:key}} {key}: {where} holds a whole module, which has no entry "
+                f"{remainder!r}; leave {{opt:key}} out"
             )
         return Selected(tensors=None, module=_unwrap(node), key=label, stripped_prefix=None)
     assert isinstance(node, Mapping)
@@ -208,7 +208,7 @@ def _no_match(
     first = remainder.split(".")[0]
     entries = ", ".join(names[: _SHOWN * 2])
     prefix = f", nor a key prefix in entry {'.'.join(chosen)}" if chosen else ""
-    return f"{path}: --key {key}: no entry {first!r}{_where(searched)}{prefix}; entries: {entries}"
+    return f"{path}: {{opt:key}} {key}: no entry {first!r}{_where(searched)}{prefix}; entries: {entries}"
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
@@ -225,20 +225,22 @@ def _where(entry: tuple[str, ...]) -> str:
 
 def _alternatives(entry: tuple[str, ...], names: list[str]) -> str:
     """``--key a or --key b`` (with the entry prefix a full ``--key`` needs)."""
-    keys = [f"--key {'.'.join((*entry, name))}" for name in names[:_SHOWN]]
+    keys = [f"{{opt:key}} {'.'.join((*entry, name))}" for name in names[:_SHOWN]]
     return keys[0] if len(keys) == 1 else f"{', '.join(keys[:-1])} or {keys[-1]}"
 
 
 def _not_a_state_dict(path: str, node: object, entry: tuple[str, ...], key: str | None) -> str:
     what = _describe(node)
     if key:
-        return f"{path}: --key {key}: entry {'.'.join(entry) or key} is {what}, not a state dict"
+        return (
+            f"{path}: {{opt:key}} {key}: entry {'.'.join(entry) or key} is {what}, not a state dict"
+        )
     entries = ", ".join(f"{name} ({_describe(value)})" for name, value in _items(node)[:_SHOWN])
     listing = f"; its entries: {entries}" if entries else ""
     return (
         f"{path}: no state dict (a dict of parameter names to tensors) in the checkpoint"
         f"{_where(entry)}, which is {what}{listing}; save the generator's state_dict(), or "
-        "pass --key ENTRY if it lies deeper"
+        "pass {opt:key} ENTRY if it lies deeper"
     )
 
 

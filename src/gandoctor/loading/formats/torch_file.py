@@ -76,7 +76,7 @@ def _refusal(path: str, exc: BaseException) -> str:
     return (
         f"{path}: the file holds pickled Python objects{example}, such as a whole module "
         "saved with torch.save(model); unpickling them would run code from the file. Pass "
-        "--trust-pickle for a file you trust, or re-save the generator's state_dict() with "
+        "{opt:trust_pickle} for a file you trust, or re-save the generator's state_dict() with "
         "safetensors.torch.save_file"
     )
 
