@@ -85,7 +85,7 @@ def test_no_library_error_spells_a_command_line_flag() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
                 for part in ast.walk(node.exc):
-                    if isinstance(part, ast.Constant) and isinstance(part.value, str):
-                        if flag_text.search(part.value):
-                            offenders.append(f"{path.name}:{node.lineno}")
+                    is_text = isinstance(part, ast.Constant) and isinstance(part.value, str)
+                    if is_text and flag_text.search(part.value):
+                        offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []

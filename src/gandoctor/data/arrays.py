@@ -156,7 +156,8 @@ def load_array_file(
         len(rows) * math.prod(shape) * 4,  # the float32 samples; the file stays memory-mapped
         lambda needed, available: (
             f"{source}: {len(rows)} samples of shape {tuple(shape)} need about {needed} of "
-            f"memory as float32 but only {available} is available; pass a smaller {{opt:max_images}}"
+            f"memory as float32 but only {available} is available; pass a smaller "
+            f"{{opt:max_images}}"
         ),
         DataError,
     )

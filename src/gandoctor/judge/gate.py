@@ -104,7 +104,8 @@ def _code(name: str, token: str) -> FindingCode:
         return FindingCode(name)
     choices = sorted(_SEVERITIES) + sorted(_CODES) + ["none"]
     raise ConfigError(
-        f"{{opt:fail_on}}: unknown entry {token!r}; choose from {', '.join(choices)}, or CODE:SEVERITY"
+        f"{{opt:fail_on}}: unknown entry {token!r}; choose from {', '.join(choices)}, or "
+        "CODE:SEVERITY"
     )
 
 

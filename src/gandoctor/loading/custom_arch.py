@@ -70,7 +70,8 @@ def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
         # signature, anything else is the class rejecting their values. Either way the user
         # fixes the option, so it is reported as one line rather than a traceback.
         raise ConfigError(
-            f"{{opt:arch}} {arch}: constructing {cls.__name__} with {{opt:arch_kwargs}} {dict(kwargs)!r} "
+            f"{{opt:arch}} {arch}: constructing {cls.__name__} with {{opt:arch_kwargs}} "
+            f"{dict(kwargs)!r} "
             f"failed: {describe_exception(exc)}"
         ) from exc
 

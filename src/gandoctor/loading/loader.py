@@ -71,7 +71,8 @@ def load_generator(
     if options.arch_kwargs and not options.arch:
         # Silently ignoring them would probe a different generator than the user described.
         raise ConfigError(
-            "{opt:arch_kwargs} needs {opt:arch}: without it the architecture and its kwargs come from "
+            "{opt:arch_kwargs} needs {opt:arch}: without it the architecture and its "
+            "kwargs come from "
             "the checkpoint"
         )
     option_latent = (
@@ -207,7 +208,8 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
         )
     keys = format_keys(checkpoint.tensors, limit=5) if checkpoint.tensors else "none"
     raise CheckpointError(
-        f"{path}: cannot tell the generator's architecture (no {{opt:arch}}, no {ARCH_KEY} metadata, "
+        f"{path}: cannot tell the generator's architecture (no {{opt:arch}}, no "
+        f"{ARCH_KEY} metadata, "
         f"and the keys match no known layout; keys: {keys}); {_ARCH_HINT}"
     )
 

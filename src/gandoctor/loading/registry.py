@@ -74,7 +74,8 @@ class ArchitectureSpec:
             return self.recognise(tensors)
         except LayoutMismatch as exc:
             raise CheckpointError(
-                f"{path}: the checkpoint looks like {self.layout} but {exc.template}; {OTHER_ARCH_HINT}"
+                f"{path}: the checkpoint looks like {self.layout} but {exc.template}; "
+                f"{OTHER_ARCH_HINT}"
             ) from exc
 
 

@@ -148,7 +148,8 @@ def _refuse_arch(source: ModuleSource, options: LoadOptions) -> ModuleSource:
         # Building --arch and ignoring the file's module, or the reverse, would both probe
         # something other than what the user believes.
         raise ConfigError(
-            f"{{opt:arch}} does not apply to {source.checkpoint.path}: it is a {source.format} file "
+            f"{{opt:arch}} does not apply to {source.checkpoint.path}: it is a "
+            f"{source.format} file "
             f"that carries its own architecture ({source.architecture}); leave {{opt:arch}} out"
         )
     return source

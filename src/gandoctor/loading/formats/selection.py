@@ -208,7 +208,10 @@ def _no_match(
     first = remainder.split(".")[0]
     entries = ", ".join(names[: _SHOWN * 2])
     prefix = f", nor a key prefix in entry {'.'.join(chosen)}" if chosen else ""
-    return f"{path}: {{opt:key}} {key}: no entry {first!r}{_where(searched)}{prefix}; entries: {entries}"
+    return (
+        f"{path}: {{opt:key}} {key}: no entry {first!r}{_where(searched)}{prefix}; "
+        f"entries: {entries}"
+    )
 
 
 def _unwrap(module: nn.Module) -> nn.Module:
