@@ -60,4 +60,4 @@ def test_inspect_reports_the_train_eval_difference(tmp_path):
     assert facts["latent_distribution"] == "normal" and facts["num_classes"] is None
     assert facts["train_eval_difference"] > 10  # fresh BatchNorm statistics
     # inspect leaves no trace on the module it built: a second call gives the same facts.
-    assert gandoctor.api.inspect(path) == facts
+    assert gandoctor.inspect(path) == facts  # the public name, same facts

@@ -23,6 +23,7 @@ __all__ = [
     "Thresholds",
     "__version__",
     "check",
+    "inspect",
     "load_generator",
     "load_real_data",
     "probe",
@@ -32,11 +33,12 @@ __all__ = [
 _LAZY = {
     "probe": "gandoctor.api",
     "check": "gandoctor.assertions",
+    "inspect": "gandoctor.api",
     "GeneratorCheckFailed": "gandoctor.assertions",
     "load_generator": "gandoctor.loading",
     "load_real_data": "gandoctor.data",
     "run_probe": "gandoctor.probing.loop",
-    "Report": "gandoctor.report.model",
+    "Report": "gandoctor.report",
     "DataOptions": "gandoctor.config",
     "LoadOptions": "gandoctor.config",
     "ProbeConfig": "gandoctor.config",
@@ -45,13 +47,13 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from gandoctor.api import probe
+    from gandoctor.api import inspect, probe
     from gandoctor.assertions import GeneratorCheckFailed, check
     from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions, Thresholds
     from gandoctor.data import load_real_data
     from gandoctor.loading import load_generator
     from gandoctor.probing.loop import run_probe
-    from gandoctor.report.model import Report
+    from gandoctor.report import Report
 
 
 def __getattr__(name: str) -> Any:
