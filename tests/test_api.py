@@ -55,7 +55,7 @@ def test_probe_compares_checkpoints_with_the_same_split_and_seeds(tmp_path, digi
 def test_inspect_reports_the_train_eval_difference(tmp_path):
     path = tmp_path / "g.safetensors"
     save_file(untrained_dcgan().state_dict(), path)
-    facts = gandoctor.api.inspect(path)
+    facts = gandoctor.inspect(path)
     assert facts["architecture"] == "dcgan"
     assert facts["latent_distribution"] == "normal" and facts["num_classes"] is None
     assert facts["train_eval_difference"] > 10  # fresh BatchNorm statistics
