@@ -66,26 +66,72 @@ def load_generator(
     :class:`ConfigError` (the options), each with a one-line message.
     """
     device = _check_device(options.device)
+    option_latent, option_range = _checked_options(options)
+    source = read_source(path, options, device)
+    checkpoint = source.checkpoint
+    built, module = _built_module(source, options, device)
+    if option_latent is not None:
+        latent_shape, latent_source = option_latent, "option"
+    elif built.latent_shape is not None:
+        latent_shape, latent_source = built.latent_shape, "architecture"
+    else:
+        latent_shape, latent_source = infer_latent_shape(checkpoint.path, module)
+    guessed = latent_source in ("attribute", "first layer")
+    output = probe_output(
+        checkpoint.path,
+        module,
+        latent_shape,
+        str(device),
+        hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
+        distribution=options.latent_distribution,
+        num_classes=options.num_classes,
+    )
+    output_range, range_source = detect_output_range(
+        module, output, option_range, built.output_range
+    )
+    info = GeneratorInfo(
+        checkpoint=checkpoint.path,
+        format=source.format,
+        architecture=built.architecture,
+        arch_source=built.source,
+        arch_kwargs=built.kwargs,
+        latent_shape=latent_shape,
+        latent_source=latent_source,
+        output_shape=tuple(int(size) for size in output.shape[1:]),
+        output_range=output_range,
+        range_source=range_source,
+        parameters=sum(parameter.numel() for parameter in module.parameters()),
+        key=source.key,
+        stripped_prefix=source.stripped_prefix,
+    )
+    return LoadedGenerator(module=module, info=info)
+
+
+def _checked_options(
+    options: LoadOptions,
+) -> tuple[tuple[int, ...] | None, tuple[float, float] | None]:
+    """The latent shape and output range the user gave, checked before the file is read."""
     if options.arch is not None:
         split_arch(options.arch)  # an empty or malformed --arch fails before the file is read
     if options.arch_kwargs and not options.arch:
         # Silently ignoring them would probe a different generator than the user described.
         raise ConfigError(
             "{opt:arch_kwargs} needs {opt:arch}: without it the architecture and its "
-            "kwargs come from "
-            "the checkpoint"
+            "kwargs come from the checkpoint"
         )
-    option_latent = (
-        None
-        if options.latent_shape is None
-        else check_latent_shape(options.latent_shape, "{opt:latent_shape}", ConfigError)
+    latent = options.latent_shape
+    shown = options.output_range
+    return (
+        None if latent is None else check_latent_shape(latent, "{opt:latent_shape}", ConfigError),
+        None if shown is None else check_output_range(shown, "{opt:output_range}", ConfigError),
     )
-    option_range = (
-        None
-        if options.output_range is None
-        else check_output_range(options.output_range, "{opt:output_range}", ConfigError)
-    )
-    source = read_source(path, options, device)
+
+
+def _built_module(
+    source: StateSource | ModuleSource, options: LoadOptions, device: torch.device
+) -> tuple[_Built, nn.Module]:
+    """The generator module, with its weights, on ``device`` and in eval mode, and how its
+    architecture was found."""
     checkpoint = source.checkpoint
     if isinstance(source, ModuleSource):  # TorchScript, torch.export, a pickled module
         built = _Built(
@@ -118,45 +164,7 @@ def load_generator(
         module = module.to(device)
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
-    module.eval()
-
-    if option_latent is not None:
-        latent_shape, latent_source = option_latent, "option"
-    elif built.latent_shape is not None:
-        latent_shape, latent_source = built.latent_shape, "architecture"
-    else:
-        latent_shape, latent_source = infer_latent_shape(checkpoint.path, module)
-    guessed = latent_source in ("attribute", "first layer")
-    output = probe_output(
-        checkpoint.path,
-        module,
-        latent_shape,
-        str(device),
-        hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
-        distribution=options.latent_distribution,
-        num_classes=options.num_classes,
-    )
-
-    output_range, range_source = detect_output_range(
-        module, output, option_range, built.output_range
-    )
-
-    info = GeneratorInfo(
-        checkpoint=checkpoint.path,
-        format=source.format,
-        architecture=built.architecture,
-        arch_source=built.source,
-        arch_kwargs=built.kwargs,
-        latent_shape=latent_shape,
-        latent_source=latent_source,
-        output_shape=tuple(int(size) for size in output.shape[1:]),
-        output_range=output_range,
-        range_source=range_source,
-        parameters=sum(parameter.numel() for parameter in module.parameters()),
-        key=source.key,
-        stripped_prefix=source.stripped_prefix,
-    )
-    return LoadedGenerator(module=module, info=info)
+    return built, module.eval()
 
 
 def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -> _Built:

@@ -29,7 +29,7 @@ from gandoctor.preflight.checks import (
     uses_z_check,
 )
 from gandoctor.preflight.gradflow import gradient_flow
-from gandoctor.preflight.rawdata import read_raw
+from gandoctor.preflight.rawdata import RawData, read_raw
 from gandoctor.preflight.result import Check, PreflightReport, Status
 from gandoctor.probing.loop import run_probe
 from gandoctor.probing.setup import draw, heldout_latents
@@ -90,26 +90,8 @@ def run_preflight(
         )
         facts.update(real.describe())
         device = torch.device(load_options.device)
-        # The probe's own split and held-out latents: a random subset of the real data (files
-        # come in folder order, and one class alone varies less).
-        drawn = draw(real.samples, spec, probe, device)
-        z_batches, heldout = drawn.heldout_latents, drawn.heldout_real
-        with frozen(generator, probe.train_mode):
-            health = check_health(
-                generator, z_batches, heldout, probe.train_mode, info.output_range
-            )
-        health_rows = [finite_check(health), uses_z_check(health, probe.thresholds)]
-        checks += [range_check(raw, info, generator, health, probe.thresholds), *health_rows]
-        checks += _model_checks(
-            generator, spec, z_batches, heldout, info.output_shape, untrained, config, user_d
-        )
-        if all(c.status == Status.PASS for c in health_rows):  # a broken G: nothing to probe
-            outcome = run_probe(
-                generator, spec, real.samples, probe, output_range=info.output_range
-            )
-            checks += probe_rows(outcome, untrained)
-        else:
-            checks.append(Check("short probe", Status.SKIP, "the generator is broken"))
+        checks += _checks_with_data(loaded, spec, raw, real.samples, device, untrained, config,
+                                    user_d)  # fmt: skip
     generator_facts = {
         **info.to_dict(),
         "latent_distribution": str(spec.distribution),
@@ -127,6 +109,36 @@ def run_preflight(
 
 
 _DATA_CHECKS = ("value range", "NaN/Inf", "uses z", "short probe")
+
+
+def _checks_with_data(
+    loaded: LoadedGenerator,
+    spec: LatentSpec,
+    raw: RawData,
+    real: torch.Tensor,
+    device: torch.device,
+    untrained: bool,
+    config: PreflightConfig,
+    user_d: nn.Module | None,
+) -> list[Check]:
+    """The checks of a generator against real data that fit it: value range, NaN/Inf, use
+    of z, the model checks, and a short probe unless the generator is broken."""
+    info, generator, probe = loaded.info, loaded.module, config.probe
+    # The probe's own split and held-out latents: a random subset of the real data (files
+    # come in folder order, and one class alone varies less).
+    drawn = draw(real, spec, probe, device)
+    z_batches, heldout = drawn.heldout_latents, drawn.heldout_real
+    with frozen(generator, probe.train_mode):
+        health = check_health(generator, z_batches, heldout, probe.train_mode, info.output_range)
+    health_rows = [finite_check(health), uses_z_check(health, probe.thresholds)]
+    checks = [range_check(raw, info, generator, health, probe.thresholds), *health_rows]
+    checks += _model_checks(
+        generator, spec, z_batches, heldout, info.output_shape, untrained, config, user_d
+    )
+    if not all(c.status == Status.PASS for c in health_rows):  # a broken G: nothing to probe
+        return [*checks, Check("short probe", Status.SKIP, "the generator is broken")]
+    outcome = run_probe(generator, spec, real, probe, output_range=info.output_range)
+    return checks + probe_rows(outcome, untrained)
 
 
 def _model_checks(
