@@ -43,7 +43,7 @@ from gandoctor.data import images, load_real_data, parallel
 from gandoctor.loading import load_generator
 from gandoctor.loading.architectures.dcgan import DCGANGenerator
 from gandoctor.nn.discriminators import build_probe_discriminator
-from gandoctor.probing import loop as measurement
+from gandoctor.probing import loop
 from gandoctor.probing.loop import run_probe
 from gandoctor.runtime.precision import AUTO, autocast, resolve_precision
 
@@ -134,7 +134,7 @@ def _probe_against(
 ) -> None:
     spent = {"train_step": 0.0, "measure": 0.0}
     config = ProbeConfig(steps=steps, early_stop=False, precision=precision)
-    with _timing(measurement, spent):
+    with _timing(loop, spent):
         outcome = run_probe(generator, (100, 1, 1), real, config)
     probe = steps / outcome.seconds
     training = steps / spent["train_step"]

@@ -1,4 +1,4 @@
-"""Mode collapse (collapse.py, sample_findings.py): figures with known answers, and reference
+"""Mode collapse (analyses.collapse, judge.samples): figures with known answers, and reference
 generators through the probe: one that ignores z, one with three outputs, one matching the
 data, one that drops half the digit classes."""
 

@@ -1,4 +1,4 @@
-"""D overfitting (overfitting.py): the StyleGAN2-ADA heuristics r_t and r_v on logits with a
+"""D overfitting (analyses.overfitting): the StyleGAN2-ADA heuristics r_t and r_v on logits with a
 known answer, and through the probe: D memorising 64 training images against a generator
 matching the data, and D separating off samples, on a small and a large training set."""
 

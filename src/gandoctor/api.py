@@ -78,7 +78,7 @@ def probe(
     Every generator gets the same probe settings and seeds; ``config.max_seconds`` is one
     budget for the whole call, shared equally among the generators still to probe. Real
     data are read once for each distinct output shape and range among the generators.
-    ``remedies``: also run the remedy checks (remedies.py) after each probe; each of their
+    ``remedies``: also run the remedy checks (remedies.sweep) after each probe; each of their
     runs gets the time a probe of that generator would get.
     """
     started = time.perf_counter()
@@ -102,7 +102,7 @@ def probe(
             budgeted = lambda left=left: share_budget(config, started, left)  # noqa: E731
             _probe_one(name, loaded, real, load_options, budgeted, on_progress, remedies, reports)
     except KeyboardInterrupt as interrupt:
-        # The checkpoints probed so far, the one cut short marked incomplete (interrupt.py).
+        # The checkpoints probed so far, the one cut short marked incomplete (probing.interrupt).
         partial = Report(reports, config, gate, __version__) if reports else None
         raise ProbeInterruptedWithReport(getattr(interrupt, "outcome", None), partial) from None
     report = Report(reports, config, gate, __version__)

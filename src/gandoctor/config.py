@@ -96,7 +96,7 @@ class ProbeConfig:
     precision: str = "fp32"
     """fp32, bf16 (autocast of D's steps and the measurements' passes) or auto (bf16 where
     the device has it in hardware). The library stays exact by default; the command line
-    defaults to auto (precision.py, README "Precision")."""
+    defaults to auto (runtime.precision, README "Precision")."""
     train_mode: bool = False
     """Keep the generator in train mode (BatchNorm batch statistics) instead of eval mode."""
     early_stop: bool = True

@@ -76,7 +76,7 @@ class Thresholds:
     which varies twice as much between seeds (10 epochs: 0.60-1.12, untrained 0.88-1.25)."""
     collapse_fail_duplicates: float = 10.0
     """Generated samples hold this many times more near-duplicate pairs than real ones (the
-    birthday-paradox test, collapse.py): few distinct outputs. Measured on 256 digits
+    birthday-paradox test, analyses.collapse): few distinct outputs. Measured on 256 digits
     (README): 3 distinct digits 28-71, 10 digits 17, one class 8-30, the example's 10-epoch
     generator 12, untrained ~100 (every pair); a generator matching the data 0.9-1.6 (up
     to 1.9 at 64 samples), the 25-epoch generator 0.4."""
@@ -98,7 +98,7 @@ class Thresholds:
     pixel space, blurred or noisy samples lose coverage and precision together (the
     25-epoch generator: precision 0.82, coverage 0.64); matched samples have 0.94-1.0."""
     overfit_rt: float = 0.6
-    """r_t = E[sign(D(x_train))] (overfitting.py) from which D counts as overfitting, with
+    """r_t = E[sign(D(x_train))] (analyses.overfitting) from which D counts as overfitting, with
     r_v: StyleGAN2-ADA's target, above which ADA adds augmentation. Alone it also grows when
     D separates off samples (untrained generator: 1.0)."""
     overfit_rv: float = 0.5

@@ -1,4 +1,4 @@
-"""The ``collapse`` finding (collapse.py) and D's overfitting note (overfitting.py), as
+"""The ``collapse`` finding (analyses.collapse) and D's overfitting note (analyses.overfitting), as
 drafts that verdict.find turns into findings. Pure Python: no torch here."""
 
 from __future__ import annotations

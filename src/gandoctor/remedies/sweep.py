@@ -7,7 +7,7 @@ latents and seed as the probe:
   with Gaussian noise on both of D's inputs. With noise the supports overlap, the optimal
   D's loss is 2 log 2 - 2 JS(P_r+eps, P_g+eps), so the JS bound reported is one on the
   noised distributions, and the minimax gradient should no longer vanish;
-- a WGAN-GP critic (critic.py): its W1 estimate and the generator gradient under it.
+- a WGAN-GP critic (remedies.critic): its W1 estimate and the generator gradient under it.
 
 The verdict stays the probe's: these checks only add measurements, and the remedy hints of
 the saturation/vanishing/exploding findings cite them.

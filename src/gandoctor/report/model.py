@@ -1,4 +1,4 @@
-"""The report: what a probe found, as data and as JSON. Rendering lives in render.py."""
+"""The report: what a probe found, as data and as JSON. Rendering lives in report.terminal."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ class CheckpointReport:
     data: dict[str, Any]
     outcome: ProbeOutcome
     remedies: RemedyResult | None = None
-    """The remedy checks (``--remedies``, remedies.py); None when not run."""
+    """The remedy checks (``--remedies``, remedies.sweep); None when not run."""
 
     @property
     def verdict(self) -> Verdict:

@@ -46,5 +46,5 @@ class ProbeOutcome:
     layers: LayerGradients | None = None
     """Per-layer gradient norms (``ProbeConfig.per_layer``); None when not recorded."""
     collapse: CollapseStats | None = None
-    """Diversity of generated samples against held-out real ones (collapse.py); None for a
+    """Diversity of generated samples against held-out real ones (analyses.collapse); None for a
     broken generator or too few samples."""

@@ -31,7 +31,7 @@ class ProbeSeries:
     """StyleGAN2-ADA's r_t = E[sign(D(x_train))] on a fixed subset of D's training reals."""
     overfit_rv: list[float] = field(default_factory=list)
     """ADA's r_v = (E[D_train] - E[D_val]) / (E[D_train] - E[D_gen]) on raw logits; NaN where
-    undefined (overfitting.py)."""
+    undefined (analyses.overfitting)."""
 
     def append(self, **values: float) -> None:
         for f in fields(self):
