@@ -120,8 +120,13 @@ def test_command_line_wins_and_thresholds_merge_by_name(tmp_path: Path) -> None:
     assert r.batch_size == ProbeConfig().batch_size  # neither: the default
     assert r.thresholds == Thresholds(noisy_cv=0.9, vanishing_fail_decades=4.0)
     assert resolve(ProjectConfig()).fail_on == "fail"
-    # The command line's default precision is auto; the file's value wins over it.
-    assert resolve(ProjectConfig()).precision == "auto"
+    # A run that gates (the default --fail-on fail, or a baseline) runs in fp32 unless told
+    # otherwise; one that gates nothing gets the command line's auto; the file's value and
+    # the command line's win over both.
+    assert resolve(ProjectConfig()).precision == "fp32"
+    assert resolve(ProjectConfig(), fail_on="none").precision == "auto"
+    assert resolve(ProjectConfig(), fail_on="none", baseline="b.json").precision == "fp32"
+    assert resolve(ProjectConfig(), precision="bf16").precision == "bf16"
     assert resolve(parse_table({"precision": "fp32"}, tmp_path / "pyproject.toml")).precision == (
         "fp32"
     )

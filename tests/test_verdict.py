@@ -66,14 +66,18 @@ def test_summary_of_a_saturating_probe():
     s = summarize(saturated_series(), T.saturation_accuracy, T.saturation_fake_prob)
     assert s.steps_run == 500
     assert s.steps_to_saturation == 50
-    # Peak and end are read off a running median of three measurements, which lags one
-    # measurement (25 steps) behind a monotone curve: the peak is the value at step 75 and
-    # the end the value at step 475, i.e. 3 * 400 / 450 decades apart.
-    assert s.minimax_grad_peak_step == 75
+    # The peak's value is the maximum of the running median over three measurements: the
+    # value at step 75 (the running median at 75 and 100 alike). Its step is the last
+    # measurement within 0.1 decades of that maximum: 100 (at 125 it is 0.17 decades down).
+    # The end is the median over the last tenth of the steps (450, 475, 500): the value at
+    # step 475, so 3 * 400 / 450 decades below the peak.
+    assert s.minimax_grad_peak_step == 100
     assert s.minimax_decades_lost == pytest.approx(3 * 400 / 450)
+    assert s.minimax_declined and s.minimax_decades_uncertainty == pytest.approx(0, abs=1e-9)
     assert s.nonsat_decades_gained == pytest.approx(math.log10(0.2 * 6.5 ** (425 / 450) / 1e-3))
-    # ns rises throughout, so its running median at step 75 is its value at step 50.
-    assert s.nonsat_growth_after_peak == pytest.approx(math.log10(6.5) * 425 / 450)
+    # -log D read at the peak step is the median of steps 75-125 (its value at 100), and at
+    # the end its value at 475: 375 of the 450 steps of 6.5-fold growth.
+    assert s.nonsat_growth_after_peak == pytest.approx(math.log10(6.5) * 375 / 450)
     assert s.nonsat_cv_latent == pytest.approx(0.01)
 
 

@@ -215,7 +215,8 @@ def resolve(
         # The command line probes on the fastest device present; the library's own default
         # stays the CPU (ProbeConfig), where every figure in the README was measured.
         "device": AUTO,
-        # Likewise bf16 where the device has it in hardware; the library stays fp32.
+        # Likewise bf16 where the device has it in hardware, for runs that gate nothing
+        # (see below); the library stays fp32.
         "precision": AUTO,
         "max_images": data.max_images,
         "fail_on": "fail",
@@ -237,7 +238,16 @@ def resolve(
         name = item.partition("=")[0].strip().replace("-", "_")
         overrides[name] = getattr(parsing.thresholds([item]), name)  # checked as --threshold
     merged = {**project.thresholds, **overrides}
+    if given.get("precision") is None and project.precision is None and _gates(chosen):
+        # The thresholds were calibrated in fp32, and a gate or a baseline must not depend
+        # on whether the runner's CPU has bf16: gating runs use fp32 unless told otherwise.
+        chosen["precision"] = "fp32"
     return Resolved(**chosen, thresholds=replace(Thresholds(), **merged))
+
+
+def _gates(chosen: dict[str, Any]) -> bool:
+    """Whether the run decides an exit code: a --fail-on other than none, or a baseline."""
+    return str(chosen.get("fail_on", "")).strip().lower() != "none" or bool(chosen.get("baseline"))
 
 
 def default_help(key: str) -> str:
@@ -246,7 +256,10 @@ def default_help(key: str) -> str:
     if key == "device":
         return f" (default: {AUTO}: cuda, then mps, then cpu)"
     if key == "precision":
-        return f" (default: {AUTO}: bf16 where the device has it in hardware, else fp32)"
+        return (
+            " (default: fp32 when the run gates (--fail-on other than none, --baseline); "
+            f"else {AUTO}: bf16 where the device has it in hardware)"
+        )
     if key == "max_images":
         value: Any = DataOptions().max_images
     else:

@@ -3,15 +3,16 @@
 A repository keeps a known-good report (``gandoctor.report/1``) in its tree; a later probe
 of the same generator's successor fails the gate when its training signal got worse:
 
-- the verdict got worse (healthy < warning < failing < broken);
+- the verdict got worse (healthy < warning < failing < broken) through findings that are
+  not borderline;
 - a fresh D saturates sooner: ``steps_to_saturation`` fell by more than
   ``Thresholds.regression_saturation_share``, or D now saturates where the baseline's D did
   not within as many steps;
 - the minimax gradient loses more than ``Thresholds.regression_decades`` decades beyond
   the baseline's, or the -log D gradient gains more than ``regression_growth_decades``
   beyond the baseline's after the minimax peak;
-- a finding code is at fail severity now but was not in the baseline (unless the baseline
-  was broken: a broken generator gets no other finding).
+- a finding code is at fail severity now, not borderline, but was not in the baseline
+  (unless the baseline was broken: a broken generator gets no other finding).
 
 Checkpoints are matched by path, then by file name; with one checkpoint on each side they
 are matched whatever their names. Pure Python: the comparison reads plain records (the
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.errors import ConfigError
+from gandoctor.judge.verdict import overall
 from gandoctor.results.baseline import (
     Baseline,
     BaselineCheckpoint,
@@ -101,7 +103,11 @@ def _compare_one(
     sat = s.steps_to_saturation if s else None
     lost = finite_or_none(s.minimax_decades_lost) if s else None
     growth = finite_or_none(s.nonsat_growth_after_peak) if s else None
-    fails = tuple(sorted({str(f.code) for f in now.findings if f.severity == Severity.FAIL}))
+    fails = tuple(
+        sorted(
+            {str(f.code) for f in now.findings if f.severity == Severity.FAIL and not f.borderline}
+        )
+    )
     figures: dict[str, tuple[Any, Any]] = {
         "verdict": (str(then.verdict), str(now.verdict)),
         "steps_run": (then.steps_run, s.steps_run if s else 0),
@@ -113,7 +119,10 @@ def _compare_one(
         "fail_findings": (list(then.fail_codes), list(fails)),
     }
     found: list[Regression] = []
-    if now.verdict.rank > then.verdict.rank:
+    # A verdict that is worse only through borderline findings is no regression: on another
+    # runner the same generator gets the baseline's verdict (judge.gate, "borderline").
+    firm = overall(f for f in now.findings if not f.borderline)
+    if firm.rank > then.verdict.rank:
         found.append(Regression("verdict", str(then.verdict), str(now.verdict),
                                 f"verdict {then.verdict} -> {now.verdict}"))  # fmt: skip
     found += _saturation(then, sat, t.regression_saturation_share)

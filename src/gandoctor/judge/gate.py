@@ -7,7 +7,14 @@
 - a finding code, ``saturation``: that code at any severity, a warning or a note included
   (naming a code opts into it; ``mode_mismatch`` is only ever a note);
 - a code with a severity, ``saturation:fail``: that code at that severity or worse;
+- ``borderline``: also let borderline findings fail the gate (below);
 - ``none`` (alone): never fail on findings.
+
+A *borderline* finding is one whose deciding figure lies within its own uncertainty of
+the threshold (``Finding.margin``): another runner, thread count or seed may put it on
+the other side. By default such findings are reported, and count in the verdict, but do
+not fail the gate, so that a CI job does not pass and fail by turns on the same
+generator; add ``borderline`` (``fail,borderline``) to let them fail it.
 
 So ``fail,range_mismatch`` fails on every fail-severity finding and on any range mismatch,
 and ``saturation:fail,vanishing`` fails on a saturated D or a vanishing gradient of any
@@ -17,14 +24,10 @@ severity, but not on a saturation warning.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from gandoctor.enums import FindingCode, Severity
 from gandoctor.errors import ConfigError
 from gandoctor.results.outcome import Finding
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,12 @@ class FailOn:
     """Every finding of this severity or worse fails the gate; None = no such entry."""
     scoped: frozenset[tuple[FindingCode, Severity]] = frozenset()
     """``code:severity`` entries: that code at that severity or worse."""
+    borderline: bool = False
+    """Borderline findings fail the gate too (the ``borderline`` entry)."""
 
     def matches(self, finding: Finding) -> bool:
+        if finding.borderline and not self.borderline:
+            return False
         if finding.code in self.codes:
             return True
         if any(code == finding.code and finding.severity.at_least(floor)
@@ -52,6 +59,8 @@ class FailOn:
         parts = sorted([str(c) for c in self.codes] + [f"{c}:{f}" for c, f in self.scoped])
         if self.min_severity is not None:
             parts.append(str(self.min_severity))
+        if self.borderline and parts:
+            parts.append(BORDERLINE)
         return ",".join(parts) or "none"
 
 
@@ -63,6 +72,12 @@ def parse_fail_on(text: str) -> FailOn:
     ``warn``, and ``vanishing:fail,warn`` is ``warn``.
     """
     tokens = [t.strip().lower() for t in text.split(",") if t.strip()]
+    borderline = BORDERLINE in tokens
+    tokens = [t for t in tokens if t != BORDERLINE] if len(tokens) > 1 else tokens
+    if tokens == [BORDERLINE]:
+        raise ConfigError(
+            "{opt:fail_on}: 'borderline' only widens other entries, e.g. 'fail,borderline'"
+        )
     if "none" in tokens:
         if len(tokens) > 1:
             raise ConfigError(
@@ -92,9 +107,12 @@ def parse_fail_on(text: str) -> FailOn:
         for code, floor in scoped.items()
         if code not in codes and not (lowest is not None and floor.at_least(lowest))
     }
-    return FailOn(codes=frozenset(codes), min_severity=lowest, scoped=frozenset(kept))
+    return FailOn(
+        codes=frozenset(codes), min_severity=lowest, scoped=frozenset(kept), borderline=borderline
+    )
 
 
+BORDERLINE = "borderline"
 _SEVERITIES = {s.value for s in Severity}
 _CODES = {c.value for c in FindingCode}
 
@@ -102,7 +120,7 @@ _CODES = {c.value for c in FindingCode}
 def _code(name: str, token: str) -> FindingCode:
     if name in _CODES:
         return FindingCode(name)
-    choices = sorted(_SEVERITIES) + sorted(_CODES) + ["none"]
+    choices = sorted(_SEVERITIES) + sorted(_CODES) + [BORDERLINE, "none"]
     raise ConfigError(
         f"{{opt:fail_on}}: unknown entry {token!r}; choose from {', '.join(choices)}, or "
         "CODE:SEVERITY"

@@ -7,28 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from gandoctor.config import Thresholds
 from gandoctor.enums import FindingCode, Severity
+from gandoctor.judge.paper import paper_findings
 from gandoctor.judge.samples import sample_drafts
 from gandoctor.results.outcome import Finding
 from gandoctor.results.series import GeneratorHealth, Summary
 
 if TYPE_CHECKING:
     from gandoctor.results.samples import CollapseStats
-
-REMEDY = {
-    FindingCode.SATURATION: (
-        "once D separates the two supports the JS signal is flat: add annealed instance "
-        "noise to D's inputs (Arjovsky & Bottou 2017, sec. 3) or train with a Wasserstein "
-        "critic (WGAN-GP)"
-    ),
-    FindingCode.VANISHING: (
-        "do not train G with the minimax cost log(1 - D(G(z))); use -log D(G(z)) or a "
-        "WGAN-GP critic, and do not train D to optimality"
-    ),
-    FindingCode.EXPLODING: (
-        "the -log D(G(z)) gradient grows and turns noisy near a saturated D: use instance "
-        "noise or a gradient penalty (WGAN-GP, R1), or slow D down"
-    ),
-}
 
 
 def find(
@@ -41,7 +26,7 @@ def find(
     ``collapse`` is None until the probe measured sample diversity."""
     findings = _broken(summary, health, t)
     if summary is not None and not findings:
-        findings += _saturation(summary, t) + _vanishing(summary, t) + _exploding(summary, t)
+        findings += paper_findings(summary, t)
     if not any(f.code == FindingCode.BROKEN for f in findings):
         findings += [Finding(*draft) for draft in sample_drafts(summary, collapse, t)]
     if not any(f.code == FindingCode.BROKEN for f in findings):
@@ -168,81 +153,3 @@ def _range_mismatch(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
             )
         ]
     return []
-
-
-def _saturation(s: Summary, t: Thresholds) -> list[Finding]:
-    evidence = {
-        "steps_to_saturation": s.steps_to_saturation,
-        "final_accuracy": s.final_accuracy,
-        "final_d_fake": s.final_d_fake,
-        "final_js_lower_bound": s.final_js_lower_bound,
-    }
-    remedy = REMEDY[FindingCode.SATURATION]
-    if s.steps_to_saturation is not None:
-        message = (
-            f"a fresh D separates real from generated after {s.steps_to_saturation} steps "
-            f"(held-out accuracy {s.final_accuracy:.3f}, mean D(G(z)) {s.final_d_fake:.1e})"
-        )
-        return [Finding(FindingCode.SATURATION, Severity.FAIL, message, remedy, evidence)]
-    if s.final_accuracy >= t.separable_accuracy:
-        message = (
-            f"a fresh D reaches held-out accuracy {s.final_accuracy:.3f} in {s.steps_run} "
-            f"steps without saturating (mean D(G(z)) {s.final_d_fake:.2f})"
-        )
-        return [Finding(FindingCode.SATURATION, Severity.WARN, message, remedy, evidence)]
-    return []
-
-
-def _vanishing(s: Summary, t: Thresholds) -> list[Finding]:
-    lost = s.minimax_decades_lost
-    severity = _level(lost, t.vanishing_fail_decades, t.vanishing_warn_decades)
-    if severity is None:
-        return []
-    message = (
-        f"the minimax gradient fell {lost:.1f} decades, from {s.minimax_grad_peak:.2e} at "
-        f"step {s.minimax_grad_peak_step} to {s.minimax_grad_end:.2e} at step {s.steps_run}"
-    )
-    evidence = {
-        "decades_lost": lost,
-        "peak": s.minimax_grad_peak,
-        "peak_step": s.minimax_grad_peak_step,
-        "end": s.minimax_grad_end,
-    }
-    return [
-        Finding(FindingCode.VANISHING, severity, message, REMEDY[FindingCode.VANISHING], evidence)
-    ]
-
-
-def _exploding(s: Summary, t: Thresholds) -> list[Finding]:
-    gained, cv = s.nonsat_growth_after_peak, s.nonsat_cv_steps
-    severity = _level(gained, t.exploding_fail_decades, t.exploding_warn_decades)
-    if severity is None and cv >= t.noisy_cv:
-        severity = Severity.WARN
-    if severity is None:
-        return []
-    message = (
-        f"the -log D gradient grew {gained:.1f} decades after the minimax peak at step "
-        f"{s.minimax_grad_peak_step}, to {s.nonsat_grad_end:.2e}, with {cv:.0%} variation "
-        "between measurements"
-    )
-    evidence = {
-        "growth_after_peak": gained,
-        "decades_gained_from_start": s.nonsat_decades_gained,
-        "start": s.nonsat_grad_start,
-        "end": s.nonsat_grad_end,
-        "cv_steps": cv,
-        "cv_latent": s.nonsat_cv_latent,
-    }
-    return [
-        Finding(FindingCode.EXPLODING, severity, message, REMEDY[FindingCode.EXPLODING], evidence)
-    ]
-
-
-def _level(value: float, fail_at: float, warn_at: float) -> Severity | None:
-    if not math.isfinite(value):
-        return None
-    if value >= fail_at:
-        return Severity.FAIL
-    if value >= warn_at:
-        return Severity.WARN
-    return None

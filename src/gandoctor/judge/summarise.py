@@ -4,75 +4,125 @@ from __future__ import annotations
 
 import math
 import statistics
+from typing import Any
 
+from gandoctor.judge.c2st import accuracy_interval, accuracy_sd, c2st_p_value
 from gandoctor.results.readings import (
-    argmax,
+    around,
     decades,
-    final,
+    end_indexes,
     final_defined,
+    log_noise,
+    median_at,
     nanmax,
+    plateau_peak,
+    reading_uncertainty,
     trailing_median,
 )
 from gandoctor.results.series import ProbeSeries, Summary
 
 
 def summarize(
-    series: ProbeSeries, saturation_accuracy: float, saturation_fake_prob: float
+    series: ProbeSeries,
+    saturation_accuracy: float,
+    saturation_fake_prob: float,
+    heldout: tuple[int, int] | None = None,
+    decline_decades: float = 0.3,
 ) -> Summary:
     """Summary figures of a (possibly partial) series with at least one measurement.
 
     - steps_to_saturation: first measured step from which held-out accuracy stays
       >= ``saturation_accuracy`` and mean D(G(z)) stays <= ``saturation_fake_prob`` at every
       later measurement (None if the last measurement is not saturated).
-    - final_*: median of the last three measurements.
-    - minimax_decades_lost: log10(peak / final) of the minimax gradient norm (Figure 2),
-      both read off its running median over three measurements.
-    - nonsat_decades_gained: log10(final / initial) of the -log D gradient norm (Figure 3),
+    - final_*: median over the end window: the measurements in the last tenth of the
+      steps, at least three (results.readings.END_SHARE).
+    - minimax_grad_peak: the minimax gradient norm at its peak, the *last* measurement
+      whose running median (over three) lies within 0.1 decades of the running median's
+      maximum, so that a plateau is not a peak (readings.plateau_peak); its value is that
+      maximum (a value, unlike a location, that rounding moves little). minimax_grad_end:
+      the median over
+      the end window. minimax_decades_lost: log10(peak / end), +inf when the end is 0.
+    - nonsat_decades_gained: log10(end / initial) of the -log D gradient norm (Figure 3),
       initial being the fresh D at step 0. Informative, not diagnostic: a fresh D starts
       with tiny weights, so this gradient grows by decades against any generator, a
       perfect one included, as D's weights grow.
-    - nonsat_growth_after_peak: log10(final / value at the minimax peak step) of the -log D
-      gradient norm: its growth while D grows confident on the fakes. Past the minimax
-      peak D(G(z)) is falling, the minimax gradient shrinks with it, and the -log D one
-      keeps growing with D's sharpness (Theorem 2.6); against a generator D cannot
-      separate the minimax gradient peaks at the end and this growth is 0.
-    - nonsat_cv_steps: variation of the -log D gradient norm from one measurement to the
-      next over the second half of the run, around its log-linear trend (Figure 3's spread).
+    - nonsat_growth_after_peak: log10(end / value at the minimax peak) of the -log D
+      gradient norm, both read as the minimax ones: its growth while D grows confident on
+      the fakes (Theorem 2.6). It means that only where the minimax gradient has declined
+      by ``decline_decades`` from its peak (``minimax_declined``): without that decline the
+      growth is D's weights growing, not a near-optimal D.
+    - *_cv_steps: variation of a gradient norm from one measurement to the next over the
+      second half of the run, around its log-linear trend (Figure 3's spread).
     - nonsat_cv_latent: mean over measurements of std / mean across the K latent batches.
+    - with ``heldout`` = (held-out reals, held-out fakes): the final accuracy's 95 %
+      interval, standard error and C2ST p-value (judge.c2st).
     """
     if not series.step:
         raise ValueError("cannot summarise an empty series")
     steps = series.step
     # D oscillates against a generator it cannot yet separate cleanly, so one measurement
-    # can land on a swing: "final" figures are medians of the last few measurements, and
-    # gradient curves are smoothed the same way before their peak and end are read.
-    mm, ns = trailing_median(series.minimax_grad_mean), trailing_median(series.nonsat_grad_mean)
-    peak = argmax(mm)
+    # can land on a swing: figures are medians over a few measurements, never one.
+    mm_raw, ns_raw = series.minimax_grad_mean, series.nonsat_grad_mean
+    end = end_indexes(steps)
+    smoothed = trailing_median(mm_raw)
+    peak = plateau_peak(smoothed)
+    at_peak = around(peak, len(steps)) if peak is not None else []
+    # The peak's value is the smoothed maximum: near-equal maxima differ little in value
+    # even where rounding decides which comes first; its step is plateau_peak's.
+    mm_peak = nanmax(smoothed)
+    mm_end, ns_end = median_at(mm_raw, end), median_at(ns_raw, end)
+    lost = decades(mm_peak, mm_end) if peak is not None else 0.0
+    growth = decades(ns_end, median_at(ns_raw, at_peak)) if peak is not None else 0.0
+    accuracy = median_at(series.heldout_accuracy, end)
     return Summary(
         steps_run=steps[-1],
         measurements=len(steps),
         steps_to_saturation=_steps_to_saturation(series, saturation_accuracy, saturation_fake_prob),
-        final_accuracy=final(series.heldout_accuracy),
-        final_d_loss=final(series.d_loss),
-        final_d_real=final(series.d_real),
-        final_d_fake=final(series.d_fake),
-        final_fake_saturated_share=final(series.fake_saturated_share),
-        final_js_lower_bound=final(series.js_lower_bound),
+        final_accuracy=accuracy,
+        final_d_loss=median_at(series.d_loss, end),
+        final_d_real=median_at(series.d_real, end),
+        final_d_fake=median_at(series.d_fake, end),
+        final_fake_saturated_share=median_at(series.fake_saturated_share, end),
+        final_js_lower_bound=median_at(series.js_lower_bound, end),
         max_js_lower_bound=nanmax(series.js_lower_bound),
-        minimax_grad_start=series.minimax_grad_mean[0],
-        minimax_grad_peak=mm[peak] if peak is not None else math.nan,
+        minimax_grad_start=mm_raw[0],
+        minimax_grad_peak=mm_peak,
         minimax_grad_peak_step=steps[peak] if peak is not None else 0,
-        minimax_grad_end=mm[-1],
-        minimax_decades_lost=decades(mm[peak], mm[-1]) if peak is not None else 0.0,
-        nonsat_grad_start=series.nonsat_grad_mean[0],
-        nonsat_grad_end=ns[-1],
-        nonsat_decades_gained=decades(ns[-1], series.nonsat_grad_mean[0]),
-        nonsat_growth_after_peak=decades(ns[-1], ns[peak]) if peak is not None else 0.0,
-        nonsat_cv_steps=_detrended_cv(steps, series.nonsat_grad_mean),
-        nonsat_cv_latent=_mean_cv(series.nonsat_grad_mean, series.nonsat_grad_std),
-        final_overfit_rt=final(series.overfit_rt),
-        final_overfit_rv=final_defined(series.overfit_rv),
+        minimax_grad_end=mm_end,
+        minimax_decades_lost=lost,
+        nonsat_grad_start=ns_raw[0],
+        nonsat_grad_end=ns_end,
+        nonsat_decades_gained=decades(ns_end, ns_raw[0]),
+        nonsat_growth_after_peak=growth,
+        nonsat_cv_steps=_detrended_cv(steps, ns_raw),
+        nonsat_cv_latent=_mean_cv(ns_raw, series.nonsat_grad_std),
+        final_overfit_rt=median_at(series.overfit_rt, end),
+        final_overfit_rv=final_defined([series.overfit_rv[i] for i in end]),
+        minimax_cv_steps=_detrended_cv(steps, mm_raw),
+        minimax_decades_uncertainty=_spread(steps, mm_raw, at_peak, end),
+        minimax_declined=lost >= decline_decades,
+        nonsat_growth_uncertainty=_spread(steps, ns_raw, at_peak, end),
+        **_accuracy_statistics(accuracy, heldout),
     )
+
+
+def _spread(steps: list[int], values: list[float], at_peak: list[int], end: list[int]) -> float:
+    """Uncertainty in decades of log10(end / peak) (readings.reading_uncertainty)."""
+    return reading_uncertainty(log_noise(steps, values), at_peak, end)
+
+
+def _accuracy_statistics(accuracy: float, heldout: tuple[int, int] | None) -> dict[str, Any]:
+    if heldout is None or not math.isfinite(accuracy) or min(heldout) < 1:
+        return {}
+    low, high = accuracy_interval(accuracy, *heldout)
+    return {
+        "heldout_real": heldout[0],
+        "heldout_fake": heldout[1],
+        "accuracy_low": low,
+        "accuracy_high": high,
+        "accuracy_sd": accuracy_sd(accuracy, *heldout),
+        "c2st_p_value": c2st_p_value(accuracy, *heldout),
+    }
 
 
 def _steps_to_saturation(series: ProbeSeries, min_accuracy: float, max_fake: float) -> int | None:

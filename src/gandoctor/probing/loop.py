@@ -182,10 +182,16 @@ class ProbeState:
         assert self.health is not None  # measurements start after the generator's check
         self.series.append(step=step, **figures)
         t = self.config.thresholds
-        self.summary = summarize(self.series, t.saturation_accuracy, t.saturation_fake_prob)
+        self.summary = self.summarise(self.series)
         if not _last_measurement_finite(self.series):
             self.health = replace(self.health, nonfinite_measurement_step=step)
         self.findings = find(self.summary, self.health, t)
+
+    def summarise(self, series: ProbeSeries) -> Summary:
+        t, config = self.config.thresholds, self.config
+        heldout = self.heldout_samples, config.grad_batches * config.batch_size
+        return summarize(series, t.saturation_accuracy, t.saturation_fake_prob, heldout,
+                         t.growth_needs_decline_decades)  # fmt: skip
 
     def stop(self, reason: str, complete: bool = True) -> None:
         self.stop_reason, self.stopped_early, self.complete = reason, True, complete
@@ -218,7 +224,7 @@ class ProbeState:
             return None
         t, summary = self.config.thresholds, None
         if self.series.step:
-            summary = summarize(self.series, t.saturation_accuracy, t.saturation_fake_prob)
+            summary = self.summarise(self.series)
         last = f"at step {self.series.step[-1]}" if self.series else "before the first measurement"
         cut = replace(self, summary=summary, findings=find(summary, self.health, t))
         cut.stop(f"interrupted (Ctrl-C) {last} of {self.config.steps}", complete=False)

@@ -97,7 +97,8 @@ def _findings(c: CheckpointReport, with_name: bool) -> str:
     for f in view.findings:
         lines.append(
             f"- {SEVERITY_MARK[f.severity]} **{f.code}** ({f.severity}): {escape(f.message)}  \n"
-            f"  → {escape(f.remedy)}"
+            + (f"  *({escape(f.borderline)})*  \n" if f.borderline is not None else "")
+            + f"  → {escape(f.remedy)}"
         )
     if not view.findings:
         lines.append(f"- {NO_FINDINGS}")

@@ -14,6 +14,7 @@ from typing import Any
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.results.baseline import CheckpointComparison
+from gandoctor.results.outcome import Margin
 
 MISSING = "—"
 """What a cell shows for a figure that was not measured or is not a finite number."""
@@ -36,6 +37,17 @@ class FindingLine:
     code: FindingCode
     message: str
     remedy: str
+    borderline: str | None = None
+    """For a borderline finding, its margin in words; None otherwise."""
+
+
+def borderline_text(margin: Margin) -> str:
+    """``borderline: minimax_decades_lost 1.05 +/- 0.12 against 1``."""
+    return (
+        f"borderline: {margin.figure} {margin.value:.3g} +/- {margin.uncertainty:.2g} "
+        f"against {margin.threshold:g}; it does not fail the gate unless --fail-on names "
+        "borderline"
+    )
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,16 @@ def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
         verdict=c.verdict,
         stopped=f"{o.stop_reason} in {o.seconds:.1f} s",
         complete=o.complete,
-        findings=[FindingLine(f.severity, f.code, f.message, f.remedy) for f in o.findings],
+        findings=[
+            FindingLine(
+                f.severity,
+                f.code,
+                f.message,
+                f.remedy,
+                borderline_text(f.margin) if f.margin is not None and f.borderline else None,
+            )
+            for f in o.findings
+        ],
         notes=notes,
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -12,15 +13,45 @@ from gandoctor.results.series import GeneratorHealth, ProbeSeries, Summary
 
 
 @dataclass(frozen=True)
+class Margin:
+    """What decided a finding: a figure, the threshold it was held against, and how far the
+    figure itself is uncertain (a 95 % binomial half-width for an accuracy; the spread in
+    decades over the measurements a gradient reading is the median of)."""
+
+    figure: str
+    value: float
+    threshold: float
+    uncertainty: float
+
+    @property
+    def borderline(self) -> bool:
+        """The figure lies within its uncertainty of the threshold: on another runner, seed
+        or precision it may land on the other side. An infinite value (a gradient that fell
+        to 0) is never borderline."""
+        return math.isfinite(self.value) and abs(self.value - self.threshold) <= self.uncertainty
+
+
+@dataclass(frozen=True)
 class Finding:
     code: FindingCode
     severity: Severity
     message: str
     remedy: str
     evidence: dict[str, Any] = field(default_factory=dict)
+    margin: Margin | None = None
+    """None for findings that are not a figure against a threshold (broken, for one)."""
+
+    @property
+    def borderline(self) -> bool:
+        return self.margin is not None and self.margin.borderline
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "code": str(self.code), "severity": str(self.severity)}
+        return {
+            **asdict(self),
+            "code": str(self.code),
+            "severity": str(self.severity),
+            "borderline": self.borderline,
+        }
 
 
 @dataclass(frozen=True)

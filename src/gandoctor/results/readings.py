@@ -40,9 +40,12 @@ def median(values: list[float]) -> float:
 def decades(numerator: float, denominator: float) -> float:
     """log10(numerator / denominator): orders of magnitude between two gradient norms.
 
-    0 when either is not a positive finite number (nothing to compare); +inf when only
-    the denominator is 0 would be meaningless, so that case is 0 as well.
+    +inf when a positive finite ``numerator`` is compared with a ``denominator`` of exactly
+    0 (a gradient that fell to 0, e.g. by underflow, lost every decade: shown as "all");
+    0 when either is otherwise not a positive finite number (nothing to compare).
     """
+    if math.isfinite(numerator) and numerator > 0 and denominator == 0:
+        return math.inf
     ok = all(math.isfinite(v) and v > 0 for v in (numerator, denominator))
     return math.log10(numerator / denominator) if ok else 0.0
 
@@ -63,3 +66,71 @@ def finite_or_none(value: Any) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+PEAK_TOLERANCE_DECADES = 0.1
+"""A smoothed gradient within this many decades (a factor 1.26) of its maximum counts as
+at its peak, and the peak is the *last* such measurement. Against a generator D cannot
+quite separate, the minimax gradient has a noisy plateau with near-equal maxima (the
+25-epoch example: 23.2 at step 343, 24.9 at step 493, 0.03 decades apart); the first exact
+argmax moved 150 steps with 1 % of float rounding (thread count, bf16), this reading does
+not."""
+END_SHARE = 0.1
+"""End values are medians over the measurements in the last tenth of the run's steps (and
+never fewer than FINAL_WINDOW of them): the last two measurements of a 500-step run can be
+7 steps apart, so "the last three" covered about 30 steps of a gradient that swings
+30-fold within 57."""
+
+
+def end_indexes(steps: list[int]) -> list[int]:
+    """Indexes of the measurements an end value is the median of (END_SHARE, at least
+    FINAL_WINDOW)."""
+    since = steps[-1] * (1 - END_SHARE)
+    inside = [i for i, step in enumerate(steps) if step >= since]
+    return inside if len(inside) >= FINAL_WINDOW else list(range(len(steps)))[-FINAL_WINDOW:]
+
+
+def around(i: int, count: int) -> list[int]:
+    """Indexes of the measurement ``i`` and its neighbours, a centred window of FINAL_WINDOW
+    (shifted inwards at the ends): a value read inside a series lags nothing."""
+    half = FINAL_WINDOW // 2
+    start = min(max(0, i - half), max(0, count - FINAL_WINDOW))
+    return list(range(start, min(count, start + FINAL_WINDOW)))
+
+
+def median_at(values: list[float], indexes: list[int]) -> float:
+    return median([values[i] for i in indexes])
+
+
+def plateau_peak(smoothed: list[float]) -> int | None:
+    """The last index within PEAK_TOLERANCE_DECADES of the maximum of ``smoothed`` (a
+    positive series); None when no value is positive and finite."""
+    positive = [v for v in smoothed if math.isfinite(v) and v > 0]
+    if not positive:
+        return argmax(smoothed)
+    floor = max(positive) * 10 ** (-PEAK_TOLERANCE_DECADES)
+    return max(i for i, v in enumerate(smoothed) if math.isfinite(v) and v >= floor)
+
+
+def log_noise(steps: list[int], values: list[float]) -> float:
+    """The measurement-to-measurement noise of a gradient curve, in decades: the standard
+    deviation of log10 of ``values`` around their log-linear trend over the second half of
+    the run (a steady fall or rise is trend, not noise). 0 with fewer than four points."""
+    half = steps[-1] / 2
+    points = [
+        (s, math.log10(v))
+        for s, v in zip(steps, values, strict=True)
+        if s >= half and math.isfinite(v) and v > 0
+    ]
+    if len(points) < 4:
+        return 0.0
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    slope, intercept = statistics.linear_regression(xs, ys)
+    return statistics.pstdev([y - (slope * x + intercept) for x, y in points])
+
+
+def reading_uncertainty(noise: float, *windows: list[int]) -> float:
+    """95 % half-width, in decades, of log10(median over one window / median over another)
+    for a curve with this noise: a median of n points has 1.25 / sqrt(n) times the noise's
+    standard deviation, and the two medians' errors add in quadrature."""
+    return 1.96 * 1.2533 * noise * math.sqrt(sum(1 / len(w) for w in windows if w))

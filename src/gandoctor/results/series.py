@@ -74,7 +74,29 @@ class Summary:
     nonsat_cv_latent: float
     final_overfit_rt: float = math.nan
     final_overfit_rv: float = math.nan
-    """Median of the defined r_v among the last three measurements; NaN if none is."""
+    """Median of the defined r_v in the end window; NaN if none is."""
+    minimax_cv_steps: float = 0.0
+    """The minimax gradient's own variation between measurements (as nonsat_cv_steps)."""
+    minimax_decades_uncertainty: float = 0.0
+    """95 % half-width, in decades, of minimax_decades_lost: the curve's noise around its
+    trend, through the medians at the peak and over the end window
+    (results.readings.reading_uncertainty)."""
+    minimax_declined: bool = False
+    """The minimax gradient fell at least ``Thresholds.growth_needs_decline_decades`` below
+    its peak: only then is the -log D gradient's growth the paper's mechanism."""
+    nonsat_growth_uncertainty: float = 0.0
+    """The same for nonsat_growth_after_peak."""
+    heldout_real: int | None = None
+    heldout_fake: int | None = None
+    """Held-out real samples and held-out fakes the accuracy was measured on (None where
+    the caller did not say)."""
+    accuracy_low: float = math.nan
+    accuracy_high: float = math.nan
+    """95 % interval of the final held-out accuracy (judge.c2st)."""
+    accuracy_sd: float = math.nan
+    """Its standard error."""
+    c2st_p_value: float = math.nan
+    """One-sided p-value of "D does no better than chance" at the final accuracy."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -95,6 +95,8 @@ def findings_block(c: CheckpointReport, with_name: bool) -> RenderableType:
         line.append(f"{f.code}", style=f"bold {style}")
         line.append(f": {f.message}")
         lines.append(line)
+        if f.borderline is not None:
+            lines.append(Text(f"      ({f.borderline})", style="yellow"))
         lines.append(Text(f"      → {f.remedy}", style="dim"))
     if not view.findings:
         lines.append(Text(f"  {NO_FINDINGS}", style="green"))

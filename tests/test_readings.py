@@ -1,0 +1,137 @@
+"""Readings that do not flip: plateau-aware peaks, end windows, a gradient that falls to 0,
+the accuracy as a two-sample test, margins and borderline findings. Known answers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gandoctor.config import Thresholds
+from gandoctor.enums import FindingCode, Severity, Verdict
+from gandoctor.judge.baseline import compare
+from gandoctor.judge.c2st import accuracy_interval, accuracy_sd, c2st_p_value
+from gandoctor.judge.gate import parse_fail_on
+from gandoctor.judge.rules import find
+from gandoctor.judge.summarise import summarize
+from gandoctor.results.baseline import Baseline, BaselineCheckpoint
+from gandoctor.results.outcome import Finding, Margin, ProbeOutcome
+from gandoctor.results.readings import decades, end_indexes, plateau_peak
+from gandoctor.results.series import GeneratorHealth, ProbeSeries
+
+T = Thresholds()
+HEALTH = GeneratorHealth(0, 0.0, 0.3, 0.4, None)
+
+
+def series(steps: list[int], mm: list[float], ns: list[float], acc: float = 1.0) -> ProbeSeries:
+    s = ProbeSeries()
+    for step, m, n in zip(steps, mm, ns, strict=True):
+        s.append(step=step, heldout_accuracy=acc, d_loss=0.01, d_real=0.99, d_fake=0.001,
+                 fake_saturated_share=1.0, js_lower_bound=0.69, minimax_grad_mean=m,
+                 minimax_grad_std=0.0, nonsat_grad_mean=n, nonsat_grad_std=0.0)  # fmt: skip
+    return s
+
+
+STEPS = [0, 10, 25, *range(50, 501, 25)]
+
+
+def test_a_plateau_with_near_equal_maxima_has_one_peak_whichever_is_larger() -> None:
+    """The 25-epoch example's case: two maxima 0.03 decades apart, 150 steps apart. A 1 %
+    change of either (what a thread count or bf16 does) moved the first-argmax reading by
+    150 steps; the last measurement within 0.1 decades of the maximum does not move."""
+    base = [1.0] * len(STEPS)
+    early, late = STEPS.index(343 // 25 * 25), STEPS.index(475)
+    for first, second in ((23.19, 24.88), (24.88, 23.19), (24.0, 24.2)):
+        values = list(base)
+        values[early - 1 : early + 2] = [first] * 3
+        values[late - 1 : late + 2] = [second] * 3
+        assert STEPS[plateau_peak(values) or 0] == 500
+
+
+def test_end_values_span_the_last_tenth_of_the_run() -> None:
+    assert [STEPS[i] for i in end_indexes(STEPS)] == [450, 475, 500]
+    # Where the run ends between measurements, the window still spans 50 steps.
+    steps = [*range(0, 476, 25), 493, 500]
+    assert [steps[i] for i in end_indexes(steps)] == [450, 475, 493, 500]
+    assert len(end_indexes([0, 1, 2, 3])) == 3  # never fewer than three
+
+
+def test_a_gradient_that_falls_to_zero_lost_every_decade() -> None:
+    assert decades(0.1, 0.0) == math.inf
+    assert decades(0.0, 0.0) == 0.0 and decades(math.nan, 1.0) == 0.0
+    mm = [0.1 if s <= 50 else (0.0 if s >= 400 else 1e-4) for s in STEPS]
+    s = summarize(series(STEPS, mm, [1.0] * len(STEPS)), 0.99, 0.01)
+    assert s.minimax_decades_lost == math.inf and s.minimax_declined
+    (vanishing,) = [f for f in find(s, HEALTH, T) if f.code == FindingCode.VANISHING]
+    assert vanishing.severity == Severity.FAIL and "fell all decades" in vanishing.message
+    assert vanishing.evidence["fell_to_zero"] and not vanishing.borderline
+
+
+def test_growth_without_a_minimax_decline_is_not_exploding() -> None:
+    """D's weights growing against a generator it cannot separate: the -log D gradient
+    grows 0.5 decades over the run while the minimax one loses 0.2, too little for a
+    near-optimal D (Theorem 2.6), so the growth after its peak does not count."""
+    ns = [10 ** (0.5 * s / 500) for s in STEPS]
+    mm = [10 ** (-0.2 * s / 500) for s in STEPS]
+    s = summarize(series(STEPS, mm, ns, acc=0.6), 0.99, 0.01)
+    # The last step whose running median (which lags one measurement) is within 0.1
+    # decades of the top: 275; -log D grows from its value there to its value at 475.
+    assert s.minimax_grad_peak_step == 275
+    assert s.nonsat_growth_after_peak == pytest.approx(0.5 * 200 / 500)  # measured ...
+    assert s.nonsat_growth_after_peak > T.exploding_warn_decades
+    assert not s.minimax_declined  # ... but not counted
+    assert FindingCode.EXPLODING not in {f.code for f in find(s, HEALTH, T)}
+
+
+def test_the_accuracy_is_a_two_sample_test() -> None:
+    # Balanced accuracy on 256 + 256: variance p(1 - p) (1/256 + 1/256) / 4.
+    assert accuracy_sd(0.9, 256, 256) == pytest.approx(math.sqrt(0.09 / 512))
+    assert c2st_p_value(0.5, 256, 256) == pytest.approx(0.5)
+    # 0.55 is 0.05 / (sqrt(2/256)/4) = 2.26 null standard errors above chance.
+    assert c2st_p_value(0.55, 256, 256) == pytest.approx(0.5 * math.erfc(2.2627 / 2**0.5), 1e-3)
+    low, high = accuracy_interval(1.0, 256, 256)
+    assert high == pytest.approx(1.0) and 0.99 < low < 0.995  # Wilson does not collapse at 1
+    low, high = accuracy_interval(0.9, 256, 256)
+    assert low < 0.9 < high and high - low == pytest.approx(2 * 1.96 * 0.01326, rel=0.05)
+
+
+def test_a_saturation_warning_near_its_threshold_is_borderline() -> None:
+    s = summarize(series(STEPS, [1.0] * len(STEPS), [1.0] * len(STEPS), acc=0.91), 0.99, 0.01,
+                  heldout=(256, 256))  # fmt: skip
+    (warning,) = [f for f in find(s, HEALTH, T) if f.code == FindingCode.SATURATION]
+    assert warning.severity == Severity.WARN and warning.borderline
+    assert warning.margin == Margin("final_accuracy", 0.91, 0.9, pytest.approx(0.025, abs=0.001))
+    assert warning.to_dict()["borderline"] is True
+    far = summarize(series(STEPS, [1.0] * len(STEPS), [1.0] * len(STEPS), acc=0.98), 0.99, 0.01,
+                    heldout=(256, 256))  # fmt: skip
+    assert not any(f.borderline for f in find(far, HEALTH, T))
+
+
+BORDERLINE_FAIL = Finding(FindingCode.VANISHING, Severity.FAIL, "m", "r", {},
+                          Margin("minimax_decades_lost", 2.05, 2.0, 0.2))  # fmt: skip
+FIRM_FAIL = Finding(FindingCode.SATURATION, Severity.FAIL, "m", "r", {},
+                    Margin("final_accuracy", 1.0, 0.99, 0.0))  # fmt: skip
+
+
+def test_borderline_findings_fail_the_gate_only_when_asked() -> None:
+    assert not parse_fail_on("fail").matches(BORDERLINE_FAIL)
+    assert parse_fail_on("fail").matches(FIRM_FAIL)
+    widened = parse_fail_on("fail,borderline")
+    assert widened.matches(BORDERLINE_FAIL) and str(widened) == "fail,borderline"
+    assert parse_fail_on(str(widened)) == widened
+
+
+def test_a_verdict_worse_only_through_borderline_findings_is_no_regression() -> None:
+    then = BaselineCheckpoint("g.pt", Verdict.WARNING, 500, None, 0.95, 0.1, 1.5, 0.2, (), True)
+    baseline = Baseline("base.json", [then], {})
+
+    def outcome(findings: list[Finding]) -> ProbeOutcome:
+        return ProbeOutcome(ProbeSeries(), None, HEALTH, findings, Verdict.FAILING, False, "",
+                            1.0, 100, 100, 256)  # fmt: skip
+
+    from gandoctor.config import ProbeConfig
+
+    soft = compare([("g.pt", outcome([BORDERLINE_FAIL]))], ProbeConfig(), baseline)
+    assert not soft.regressed
+    firm = compare([("g.pt", outcome([FIRM_FAIL]))], ProbeConfig(), baseline)
+    assert {r.figure for _, r in firm.regressions} == {"verdict", "finding"}
