@@ -26,6 +26,7 @@ import torch
 
 import gandoctor
 from gandoctor.config import ProbeConfig
+from gandoctor.judge.verdict import firm_flips
 from gandoctor.results.outcome import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,19 +50,6 @@ RUNS = [
 ]
 SAME_SEED = RUNS[:3]
 SEEDS = [RUNS[0], *RUNS[3:]]
-
-
-def firm(findings: list[Finding]) -> dict[str, str]:
-    """Code -> severity of the findings that are not borderline."""
-    return {str(f.code): str(f.severity) for f in findings if not f.borderline}
-
-
-def flips(a: list[Finding], b: list[Finding]) -> list[str]:
-    """Codes whose firm finding differs between two runs (a borderline one on either side
-    may differ)."""
-    fa, fb = firm(a), firm(b)
-    soft = {str(f.code) for f in a + b if f.borderline}
-    return sorted(c for c in set(fa) | set(fb) if c not in soft and fa.get(c) != fb.get(c))
 
 
 def probe(path: Path, data: Path, run: Run, steps: int) -> gandoctor.Report:
@@ -105,7 +93,7 @@ def main() -> int:
             print(f"  {'':16} {'; '.join(show(f) for f in c.outcome.findings) or 'no findings'}")
         reference = outcomes[SAME_SEED[0].label].findings
         for run in SAME_SEED[1:]:
-            found = flips(reference, outcomes[run.label].findings)
+            found = firm_flips(reference, outcomes[run.label].findings)
             comparisons += 1
             same_seed_flips += bool(found)
             if found:

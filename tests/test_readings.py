@@ -135,3 +135,12 @@ def test_a_verdict_worse_only_through_borderline_findings_is_no_regression() -> 
     assert not soft.regressed
     firm = compare([("g.pt", outcome([FIRM_FAIL]))], ProbeConfig(), baseline)
     assert {r.figure for _, r in firm.regressions} == {"verdict", "finding"}
+
+
+def test_firm_flips_ignore_borderline_findings_only() -> None:
+    from gandoctor.judge.verdict import firm_flips
+
+    assert firm_flips([FIRM_FAIL], []) == ["saturation"]
+    assert firm_flips([FIRM_FAIL, BORDERLINE_FAIL], [FIRM_FAIL]) == []
+    warned = Finding(FindingCode.SATURATION, Severity.WARN, "m", "r")
+    assert firm_flips([FIRM_FAIL], [warned]) == ["saturation"]

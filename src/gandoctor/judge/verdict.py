@@ -36,3 +36,15 @@ def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> 
         return False
     failed = {f.code for f in findings if f.severity == Severity.FAIL}
     return {FindingCode.SATURATION, FindingCode.VANISHING, FindingCode.EXPLODING} <= failed
+
+
+def firm_flips(a: Iterable[Finding], b: Iterable[Finding]) -> list[str]:
+    """Finding codes on which two probes of the same generator disagree (present in one,
+    absent or at another severity in the other) where neither marks the finding
+    borderline: what must not happen between runners, thread counts or precisions."""
+    a, b = list(a), list(b)
+    soft = {f.code for f in a + b if f.borderline}
+    firm_a = {f.code: f.severity for f in a if not f.borderline}
+    firm_b = {f.code: f.severity for f in b if not f.borderline}
+    codes = (set(firm_a) | set(firm_b)) - soft
+    return sorted(str(c) for c in codes if firm_a.get(c) != firm_b.get(c))
