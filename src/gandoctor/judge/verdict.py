@@ -25,8 +25,10 @@ def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> 
 
     Broken stays broken. Otherwise the run may end when D has been saturated for
     ``settle_steps`` and all three of the paper's signs (saturation, vanishing, exploding)
-    are found at fail level: a saturated D only grows more confident with training, which
-    shrinks the minimax gradient further and grows the -log D one.
+    are found at fail level, none of them borderline: a saturated D only grows more
+    confident with training, which shrinks the minimax gradient further and grows the
+    -log D one. (A borderline finding has its figure just past its threshold; stopping
+    there would report a verdict that a little rounding undoes.)
     """
     if any(f.code == FindingCode.BROKEN for f in findings):
         return True
@@ -34,7 +36,7 @@ def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> 
         return False
     if summary.steps_run - summary.steps_to_saturation < settle_steps:
         return False
-    failed = {f.code for f in findings if f.severity == Severity.FAIL}
+    failed = {f.code for f in findings if f.severity == Severity.FAIL and not f.borderline}
     return {FindingCode.SATURATION, FindingCode.VANISHING, FindingCode.EXPLODING} <= failed
 
 
