@@ -2,6 +2,7 @@
 
     python benchmarks/stability.py              # the four examples, 500 steps (minutes)
     python benchmarks/stability.py --steps 200  # shorter probes
+    python benchmarks/stability.py --epochs 25  # one example
 
 For each shipped example it probes under fp32 with 1 and with 2 threads, under bf16, and
 under fp32 with seeds 0, 1 and 2, and prints each run's findings with their deciding
@@ -70,10 +71,13 @@ def show(finding: Finding) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=500)
+    parser.add_argument("--epochs", default="0,1,10,25", help="which examples, e.g. 0,25")
     args = parser.parse_args()
+    wanted = {f"dcgan_digits_epoch{e.strip()}.safetensors" for e in args.epochs.split(",")}
+    examples = [path for path in EXAMPLES if path.name in wanted]
     data = ROOT / "examples" / "digits"
     same_seed_flips, comparisons, majority_ok = 0, 0, 0
-    for path in EXAMPLES:
+    for path in examples:
         print(f"\n{path.name} ({args.steps} steps)")
         outcomes = {}
         for run in RUNS:
@@ -107,7 +111,7 @@ def main() -> int:
     print(
         f"\nflips of a non-borderline finding across threads and precision: {same_seed_flips} "
         f"of {comparisons} comparisons ({same_seed_flips / comparisons:.0%}); "
-        f"a majority verdict over seeds in {majority_ok} of {len(EXAMPLES)} examples"
+        f"a majority verdict over seeds in {majority_ok} of {len(examples)} examples"
     )
     return 0
 

@@ -48,7 +48,7 @@ def test_markdown_holds_the_table_findings_and_gate(report: gandoctor.Report) ->
     assert lines[0] == f"## gandoctor: ❌ {c.verdict} (gate fails, exit 1)"
     table = [line for line in lines if line.startswith("|")]
     header = cells(table[0])
-    assert header == ["figure (held-out; final = median of last 3)", r"g\|v\_1.safetensors"]
+    assert header == ["figure (held-out; final = last tenth of the run)", r"g\|v\_1.safetensors"]
     assert all(len(cells(row)) == 2 for row in table)  # the name's pipe did not add a column
     rows = {cells(row)[0]: cells(row)[1] for row in table[2:]}
     assert len(rows) == len(ROWS) + 1  # every figure of the terminal table, and the verdict

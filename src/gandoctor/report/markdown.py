@@ -80,7 +80,7 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _figures(report: Report) -> str:
-    header = ["figure (held-out; final = median of last 3)"]
+    header = ["figure (held-out; final = last tenth of the run)"]
     header += [escape(name) for name in short_names(report)]
     rows = [[escape(label)] + [escape(cell(c)) for c in report.checkpoints] for label, cell in ROWS]
     rows.append(["verdict"] + [f"**{c.verdict}**" for c in report.checkpoints])

@@ -31,6 +31,18 @@ def _summary(c: CheckpointReport) -> dict[str, Any]:
     return c.outcome.summary.to_dict() if c.outcome.summary else {}
 
 
+def _decades(value: float | None) -> str:
+    return "all" if value == float("inf") else _fixed(value, 2)
+
+
+def _growth(c: CheckpointReport) -> str:
+    """The -log D growth after the minimax peak, marked where it does not count (no
+    minimax decline: judge.summarise)."""
+    s = _summary(c)
+    text = _fixed(s.get("nonsat_growth_after_peak"), 2)
+    return text if s.get("minimax_declined", True) else f"{text} (not counted)"
+
+
 def _collapse(spec: str, *names: str, suffix: str = "") -> Cell:
     """Figures of the checkpoint's CollapseStats, or MISSING where it was not measured."""
 
@@ -98,7 +110,7 @@ ROWS: list[Row] = [
             for k in ("minimax_grad_start", "minimax_grad_peak", "minimax_grad_end")
         ),
     ),
-    ("minimax ∇ decades lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
+    ("minimax ∇ decades lost", lambda c: _decades(_summary(c).get("minimax_decades_lost"))),
     (
         "-log D ∇ start / final",
         lambda c: " / ".join(
@@ -107,10 +119,7 @@ ROWS: list[Row] = [
     ),
     (
         "-log D ∇ decades gained (total / after peak)",
-        lambda c: " / ".join(
-            _fixed(_summary(c).get(k), 2)
-            for k in ("nonsat_decades_gained", "nonsat_growth_after_peak")
-        ),
+        lambda c: f"{_fixed(_summary(c).get('nonsat_decades_gained'), 2)} / {_growth(c)}",
     ),
     (
         "-log D ∇ variation (steps / latents)",
@@ -129,6 +138,6 @@ COMPARISON: list[Row] = [
     ("accuracy", lambda c: _fixed(_summary(c).get("final_accuracy"))),
     ("D(G(z))", lambda c: _sci(_summary(c).get("final_d_fake"))),
     ("JS bound", lambda c: _fixed(_summary(c).get("final_js_lower_bound"))),
-    ("minimax ∇ lost", lambda c: _fixed(_summary(c).get("minimax_decades_lost"), 2)),
-    ("-log D ∇ growth", lambda c: _fixed(_summary(c).get("nonsat_growth_after_peak"), 2)),
+    ("minimax ∇ lost", lambda c: _decades(_summary(c).get("minimax_decades_lost"))),
+    ("-log D ∇ growth", _growth),
 ]

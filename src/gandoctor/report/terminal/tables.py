@@ -30,7 +30,7 @@ SEVERITY_MARK = {
 def figures_table(report: Report) -> Table:
     """One column per checkpoint, one row per headline figure, the verdict last."""
     table = Table(title="gandoctor probe", title_justify="left", show_lines=False)
-    table.add_column("figure (held-out; final = median of last 3)", style="bold")
+    table.add_column("figure (held-out; final = last tenth of the run)", style="bold")
     for c in report.checkpoints:
         table.add_column(c.checkpoint, overflow="fold")
     for label, cell in ROWS:
