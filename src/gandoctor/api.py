@@ -33,6 +33,7 @@ from gandoctor.remedies.sweep import with_remedies
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.saved import load_baseline
 from gandoctor.results.outcome import ProbeOutcome
+from gandoctor.results.repeats import Repeats
 from gandoctor.runtime.devices import resolve_device
 from gandoctor.runtime.precision import resolve_precision
 
@@ -65,6 +66,7 @@ def probe(
     on_progress: CheckpointProgress | None = None,
     on_warning: Callable[[str], None] | None = None,
     remedies: RemedyOptions | None = None,
+    seeds: int = 1,
 ) -> Report:
     """Probe each generator against the real data and return the report.
 
@@ -80,7 +82,12 @@ def probe(
     data are read once for each distinct output shape and range among the generators.
     ``remedies``: also run the remedy checks (remedies.sweep) after each probe; each of their
     runs gets the time a probe of that generator would get.
+    ``seeds``: probe each generator under seeds ``config.seed`` .. ``config.seed + seeds - 1``
+    on the data read once; the verdict and the gate go by the majority
+    (``results.repeats``). ``config.max_seconds`` is shared among all of those probes.
     """
+    if seeds < 1:
+        raise ConfigError(f"{{opt:seeds}} must be at least 1, got {seeds}")
     started = time.perf_counter()
     items = _generator_items(checkpoints)
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
@@ -98,9 +105,14 @@ def probe(
     try:
         for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
             real = _real_data(data, loaded, data_options, cache, on_warning)
-            left = len(names) - index
-            budgeted = lambda left=left: share_budget(config, started, left)  # noqa: E731
+            # The k-th probe of this generator shares the time left with all probes to come.
+            probes_left = (len(names) - index) * seeds
+            budget_for = lambda k, n=probes_left: share_budget(config, started, n - k)  # noqa: E731
+            budgeted = lambda b=budget_for: b(0)  # noqa: E731
             _probe_one(name, loaded, real, load_options, budgeted, on_progress, remedies, reports)
+            if seeds > 1:
+                reports[-1] = _with_repeats(reports[-1], loaded, real, load_options, budget_for,
+                                            seeds)  # fmt: skip
     except KeyboardInterrupt as interrupt:
         # The checkpoints probed so far, the one cut short marked incomplete (probing.interrupt).
         partial = Report(reports, config, gate, __version__) if reports else None
@@ -142,6 +154,25 @@ def _probe_one(
             on_progress, name,
         )  # fmt: skip
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks))
+
+
+def _with_repeats(
+    report: CheckpointReport,
+    loaded: LoadedGenerator,
+    real: RealData,
+    load_options: LoadOptions,
+    budget_for: Callable[[int], ProbeConfig],
+    seeds: int,
+) -> CheckpointReport:
+    """The report with the probes under the next ``seeds - 1`` seeds added as repeats;
+    ``budget_for(k)`` gives the k-th probe's settings with its share of the time left."""
+    first = budget_for(0).seed
+    outcomes = [report.outcome]
+    for k, seed in enumerate(range(first + 1, first + seeds), start=1):
+        config = replace(budget_for(k), seed=seed)
+        spec, output_range = latent_spec(loaded, load_options), loaded.info.output_range
+        outcomes.append(run_probe(loaded.module, spec, real.samples, config, None, output_range))
+    return replace(report, repeats=Repeats(list(range(first, first + seeds)), outcomes))
 
 
 def _probe_config(

@@ -67,6 +67,7 @@ def check(
     baseline: PathLike | None = None,
     on_progress: CheckpointProgress | None = None,
     on_warning: Callable[[str], None] | None = None,
+    seeds: int = 1,
 ) -> Report:
     """Probe like :func:`gandoctor.probe` (same arguments) and return the report when the
     gate passes; raise :class:`GeneratorCheckFailed` when it fails."""
@@ -76,6 +77,7 @@ def check(
         checkpoints, data, latent_shape=latent_shape, output_range=output_range,
         load_options=load_options, data_options=data_options, config=config,
         fail_on=fail_on, baseline=baseline, on_progress=on_progress, on_warning=on_warning,
+        seeds=seeds,
     )  # fmt: skip
     if report.exit_code:
         raise GeneratorCheckFailed(report)

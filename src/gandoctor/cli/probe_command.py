@@ -120,6 +120,13 @@ def probe(
             "--markdown becomes I; join the reports with gandoctor merge."
         ),
     ] = None,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            help="Probe each checkpoint under N seeds (--seed, --seed + 1, ...); the verdict "
+            "and the gate go by the majority."
+        ),
+    ] = 1,
     noise_levels: Annotated[
         str | None,
         typer.Option(
@@ -168,7 +175,7 @@ def probe(
                 config=settings.probe_config(device, per_layer=layers),
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
                 on_progress=on_progress, on_warning=None if quiet else _warn,
-                remedies=parsing.remedy_options(remedies, noise_levels),
+                remedies=parsing.remedy_options(remedies, noise_levels), seeds=seeds,
             )  # fmt: skip
         if project.path is not None:
             report = replace(report, config_file=str(project.path))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from gandoctor.config import ProbeConfig
 from gandoctor.enums import Verdict
 from gandoctor.judge.gate import FailOn
-from gandoctor.results.outcome import ProbeOutcome
+from gandoctor.results.outcome import Finding, ProbeOutcome
+from gandoctor.results.repeats import Repeats
 
 if TYPE_CHECKING:
     from gandoctor.results.baseline import BaselineComparison
@@ -29,16 +30,25 @@ class CheckpointReport:
     outcome: ProbeOutcome
     remedies: RemedyResult | None = None
     """The remedy checks (``--remedies``, remedies.sweep); None when not run."""
+    repeats: Repeats | None = None
+    """The probes under more seeds (``--seeds N``); None for one seed. ``outcome`` is then
+    the first seed's probe."""
 
     @property
     def verdict(self) -> Verdict:
-        return self.outcome.verdict
+        """The probe's verdict; with repeats, the verdict by majority over the seeds."""
+        return self.repeats.verdict if self.repeats is not None else self.outcome.verdict
+
+    @property
+    def findings(self) -> list[Finding]:
+        """What the gate judges: the probe's findings; with repeats, those most seeds had."""
+        return self.repeats.findings if self.repeats is not None else self.outcome.findings
 
     def to_dict(self) -> dict[str, Any]:
         o = self.outcome
         return {
             "checkpoint": self.checkpoint,
-            "verdict": str(o.verdict),
+            "verdict": str(self.verdict),
             "generator": self.generator,
             "data": self.data,
             "probe": {
@@ -59,6 +69,7 @@ class CheckpointReport:
             "collapse": o.collapse.to_dict() if o.collapse is not None else None,
             "layers": o.layers.to_list() if o.layers is not None else None,
             "remedies": self.remedies.to_dict() if self.remedies is not None else None,
+            "repeats": self.repeats.to_dict() if self.repeats is not None else None,
         }
 
 
@@ -90,7 +101,7 @@ class Report:
         return [
             (c.checkpoint, str(f.code))
             for c in self.checkpoints
-            for f in c.outcome.findings
+            for f in c.findings
             if self.fail_on.matches(f)
         ]
 

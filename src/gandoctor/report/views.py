@@ -67,7 +67,8 @@ class FindingsView:
 
 def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
     o = c.outcome
-    notes = [f"real data: {c.data['conversion']}"] if c.data.get("conversion") else []
+    notes = repeats_lines(c)
+    notes += [f"real data: {c.data['conversion']}"] if c.data.get("conversion") else []
     notes += [f"note: {note}" for note in o.notes]
     return FindingsView(
         name=c.checkpoint if with_name else None,
@@ -86,6 +87,28 @@ def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
         ],
         notes=notes,
     )
+
+
+def repeats_lines(c: CheckpointReport) -> list[str]:
+    """With ``--seeds N``: the majority verdict, how many seeds had each finding, and the
+    headline figures as median [min, max]; nothing for a single seed."""
+    r = c.repeats
+    if r is None:
+        return []
+    seeds = f"{r.seeds[0]}-{r.seeds[-1]}"
+    votes = r.votes[r.verdict]
+    counts = ", ".join(f"{key} {n}/{len(r.seeds)}" for key, n in r.finding_counts.items())
+    figures = "; ".join(
+        f"{name} {number(f['median'], '.3g')} [{number(f['min'], '.3g')}, "
+        f"{number(f['max'], '.3g')}]"
+        for name, f in r.figures().items()
+        if f["median"] is not None
+    )
+    return [
+        f"seeds {seeds}: verdict {r.verdict} by majority ({votes} of {len(r.seeds)}); "
+        f"findings: {counts or 'none'}",
+        f"seeds {seeds}: median [range] {figures}",
+    ]
 
 
 def gate_outcome(report: Report) -> str:
