@@ -42,3 +42,36 @@ def test_findings_do_not_flip_with_threads_precision_or_seed(epoch: int) -> None
     ]
     (_, votes), *_ = Counter(verdicts).most_common(1)
     assert votes >= 2, verdicts
+
+
+def _reference_cases() -> dict[str, tuple[torch.nn.Module, torch.Tensor]]:
+    from conftest import calibrated_dcgan, samples_of, untrained_dcgan
+
+    matched = calibrated_dcgan()
+    nan = untrained_dcgan()
+    with torch.no_grad():
+        next(nan.parameters()).view(-1)[0] = float("nan")
+    real = samples_of(matched, 1024, seed=1)
+    return {"matched": (matched, real), "untrained": (untrained_dcgan(), real),
+            "nan": (nan, real)}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["matched", "untrained", "nan"])
+def test_reference_cases_do_not_flip_with_threads_or_precision(case: str) -> None:
+    """The synthetic reference cases with a known answer (healthy, failing, broken) on
+    16x16 samples of a matched generator, 100 steps."""
+    generator, real = _reference_cases()[case]
+    found = []
+    for threads, precision in ((2, "fp32"), (1, "fp32"), (2, "bf16")):
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            config = ProbeConfig(steps=100, precision=precision)
+            c = gandoctor.probe(generator, real.clone(), config=config).checkpoints[0]
+        finally:
+            torch.set_num_threads(before)
+        found.append(c.outcome)
+    expected = {"matched": "healthy", "untrained": "failing", "nan": "broken"}[case]
+    assert [str(o.verdict) for o in found] == [expected] * 3
+    assert firm_flips(found[0].findings, found[1].findings) == []
+    assert firm_flips(found[0].findings, found[2].findings) == []
