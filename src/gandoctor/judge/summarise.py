@@ -18,6 +18,7 @@ from gandoctor.results.readings import (
     plateau_peak,
     reading_uncertainty,
     trailing_median,
+    trend_residuals,
 )
 from gandoctor.results.series import ProbeSeries, Summary
 
@@ -142,18 +143,8 @@ def _detrended_cv(steps: list[int], values: list[float]) -> float:
     A steadily growing norm has no spread by this measure; a jumpy one does. Computed as
     the standard deviation of value / trend, which is a coefficient of variation.
     """
-    half = steps[-1] / 2
-    points = [
-        (s, math.log(v))
-        for s, v in zip(steps, values, strict=True)
-        if s >= half and math.isfinite(v) and v > 0
-    ]
-    if len(points) < 4:
-        return 0.0
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    slope, intercept = statistics.linear_regression(xs, ys)
-    ratios = [math.exp(y - (slope * x + intercept)) for x, y in points]
-    return statistics.pstdev(ratios) / statistics.fmean(ratios)
+    ratios = [math.exp(r) for r in trend_residuals(steps, values)]
+    return statistics.pstdev(ratios) / statistics.fmean(ratios) if ratios else 0.0
 
 
 def _mean_cv(means: list[float], stds: list[float]) -> float:

@@ -112,21 +112,28 @@ def plateau_peak(smoothed: list[float]) -> int | None:
     return max(i for i, v in enumerate(smoothed) if math.isfinite(v) and v >= floor)
 
 
-def log_noise(steps: list[int], values: list[float]) -> float:
-    """The measurement-to-measurement noise of a gradient curve, in decades: the standard
-    deviation of log10 of ``values`` around their log-linear trend over the second half of
-    the run (a steady fall or rise is trend, not noise). 0 with fewer than four points."""
+def trend_residuals(steps: list[int], values: list[float]) -> list[float]:
+    """Natural-log residuals of positive ``values`` around their log-linear trend over the
+    second half of the run (a steady fall or rise is trend, not noise); empty with fewer
+    than four points."""
     half = steps[-1] / 2
     points = [
-        (s, math.log10(v))
+        (s, math.log(v))
         for s, v in zip(steps, values, strict=True)
         if s >= half and math.isfinite(v) and v > 0
     ]
     if len(points) < 4:
-        return 0.0
+        return []
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     slope, intercept = statistics.linear_regression(xs, ys)
-    return statistics.pstdev([y - (slope * x + intercept) for x, y in points])
+    return [y - (slope * x + intercept) for x, y in points]
+
+
+def log_noise(steps: list[int], values: list[float]) -> float:
+    """The measurement-to-measurement noise of a gradient curve, in decades: the standard
+    deviation of its trend residuals (``trend_residuals``); 0 without enough points."""
+    residuals = trend_residuals(steps, values)
+    return statistics.pstdev(residuals) / math.log(10) if residuals else 0.0
 
 
 def reading_uncertainty(noise: float, *windows: list[int]) -> float:
