@@ -10,7 +10,7 @@ import pytest
 from gandoctor.config import Thresholds
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.judge.baseline import compare
-from gandoctor.judge.c2st import accuracy_interval, accuracy_sd, c2st_p_value
+from gandoctor.judge.c2st import Z95, accuracy_interval, accuracy_sd, c2st_p_value
 from gandoctor.judge.gate import parse_fail_on
 from gandoctor.judge.rules import find
 from gandoctor.judge.summarise import summarize
@@ -144,3 +144,24 @@ def test_firm_flips_ignore_borderline_findings_only() -> None:
     assert firm_flips([FIRM_FAIL, BORDERLINE_FAIL], [FIRM_FAIL]) == []
     warned = Finding(FindingCode.SATURATION, Severity.WARN, "m", "r")
     assert firm_flips([FIRM_FAIL], [warned]) == ["saturation"]
+
+
+def test_a_collapse_decided_by_the_duplicate_ratio_states_its_margin() -> None:
+    from gandoctor.judge.samples import collapse_drafts
+    from gandoctor.results.samples import CollapseStats
+
+    def stats(rate: float) -> CollapseStats:
+        return CollapseStats(samples=256, features=64, diversity_ratio=0.9,
+                             duplicate_threshold=1.0, duplicate_rate=rate,
+                             real_duplicate_rate=0.011, precision=0.5, coverage=0.9)  # fmt: skip
+
+    (near,) = [Finding(*d) for d in collapse_drafts(stats(0.12), T)]
+    # 10.9 times the real rate against 10; the real rate rests on 0.011 * 32640 = 359 pairs.
+    assert near.severity == Severity.FAIL and near.margin is not None
+    assert near.margin.threshold == T.collapse_fail_duplicates
+    assert near.margin.uncertainty == pytest.approx(
+        Z95 * math.sqrt(1 / (0.12 * 32640) + 1 / (0.011 * 32640)) * 0.12 / 0.011
+    )
+    assert near.borderline
+    (far,) = [Finding(*d) for d in collapse_drafts(stats(0.9), T)]
+    assert far.severity == Severity.FAIL and not far.borderline

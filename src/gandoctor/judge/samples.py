@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from gandoctor.config import Thresholds
 from gandoctor.enums import FindingCode, Severity
+from gandoctor.judge.c2st import Z95
+from gandoctor.results.outcome import Margin
 
 if TYPE_CHECKING:
     from gandoctor.results.samples import CollapseStats
@@ -26,13 +28,14 @@ REMEDY_OVERFIT = (
 
 
 class Draft(NamedTuple):
-    """A finding's fields, in the order of ``verdict.Finding``."""
+    """A finding's fields, in the order of ``results.outcome.Finding``."""
 
     code: FindingCode
     severity: Severity
     message: str
     remedy: str
     evidence: dict[str, Any]
+    margin: Margin | None = None
 
 
 def sample_drafts(
@@ -74,7 +77,27 @@ def collapse_drafts(c: CollapseStats, t: Thresholds) -> list[Draft]:
     if severity is None:
         return []
     message = "; ".join(reasons) + f" ({c.samples} samples each)"
-    return [Draft(FindingCode.COLLAPSE, severity, message, REMEDY_COLLAPSE, c.to_dict())]
+    margin = (
+        _duplicate_margin(c, t)
+        if reasons[0].endswith(")") and dup >= t.collapse_warn_duplicates
+        else None
+    )
+    return [Draft(FindingCode.COLLAPSE, severity, message, REMEDY_COLLAPSE, c.to_dict(), margin)]
+
+
+def _duplicate_margin(c: CollapseStats, t: Thresholds) -> Margin:
+    """The near-duplicate ratio against the threshold nearest to it, with a 95 % half-width
+    from the pair counts behind both rates (as Poisson counts: relative error
+    sqrt(1/k_generated + 1/k_real); pairs share samples, so this is a lower bound)."""
+    pairs = c.samples * (c.samples - 1) / 2
+    counts = [rate * pairs for rate in (c.duplicate_rate, c.real_duplicate_rate)]
+    relative = math.sqrt(sum(1 / k for k in counts)) if min(counts) > 0 else math.inf
+    threshold = min(
+        (t.collapse_warn_duplicates, t.collapse_fail_duplicates),
+        key=lambda x: abs(c.duplicate_ratio - x),
+    )
+    uncertainty = Z95 * relative * c.duplicate_ratio if math.isfinite(relative) else 0.0
+    return Margin("duplicate_ratio", c.duplicate_ratio, threshold, uncertainty)
 
 
 def overfitting_drafts(s: Summary, t: Thresholds) -> list[Draft]:
