@@ -21,6 +21,7 @@ from gandoctor.results.readings import (
     trend_residuals,
 )
 from gandoctor.results.series import ProbeSeries, Summary
+from gandoctor.thresholds import Thresholds
 
 
 def summarize(
@@ -28,7 +29,7 @@ def summarize(
     saturation_accuracy: float,
     saturation_fake_prob: float,
     heldout: tuple[int, int] | None = None,
-    decline_decades: float = 0.3,
+    decline_decades: float = Thresholds.growth_needs_decline_decades,
 ) -> Summary:
     """Summary figures of a (possibly partial) series with at least one measurement.
 
