@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gandoctor.judge.c2st import Z95
 from gandoctor.nn.latent import GeneratorInputs
 from gandoctor.results.samples import K_NEIGHBOURS, CollapseStats
 
@@ -64,10 +65,27 @@ def pair_distances(x: torch.Tensor) -> torch.Tensor:
     return torch.cdist(x, x)[i, j]
 
 
-def diversity_ratio(real: torch.Tensor, fake: torch.Tensor) -> float:
-    """Mean pairwise distance among ``fake`` over the same among ``real`` (feature rows)."""
-    real_mean = float(pair_distances(real).mean())
-    return float(pair_distances(fake).mean()) / real_mean if real_mean > 0 else math.nan
+def diversity_ratio(real: torch.Tensor, fake: torch.Tensor) -> tuple[float, float]:
+    """Mean pairwise distance among ``fake`` over the same among ``real`` (feature rows), and
+    the 95 % half-width of that ratio.
+
+    A mean over all pairs is a U-statistic: its variance is about 4 Var(h(x)) / n, with h(x)
+    a sample's mean distance to the others (Hoeffding), estimated from the rows of the
+    distance matrix. The two means' relative errors add in quadrature."""
+    real_mean, real_se = _mean_distance(real)
+    fake_mean, fake_se = _mean_distance(fake)
+    if real_mean <= 0:
+        return math.nan, 0.0
+    ratio = fake_mean / real_mean
+    relative = math.hypot(real_se / real_mean, fake_se / fake_mean if fake_mean > 0 else 0.0)
+    return ratio, Z95 * ratio * relative
+
+
+def _mean_distance(x: torch.Tensor) -> tuple[float, float]:
+    """Mean distance over the pairs of rows of ``x``, and its standard error."""
+    n = len(x)
+    rows = torch.cdist(x, x).sum(dim=1) / (n - 1)  # the diagonal is 0
+    return float(rows.mean()), 2 * float(rows.std()) / math.sqrt(n)
 
 
 def duplicate_threshold(reference: torch.Tensor, percentile: float = DUPLICATE_PERCENTILE) -> float:
@@ -110,16 +128,18 @@ def measure_collapse(
     real_f, fake_f = features(real[:n]), features(fake[:n])
     tau = duplicate_threshold(features(reference[:n]))
     precision, coverage = precision_coverage(real_f, fake_f, k)
+    diversity, diversity_uncertainty = diversity_ratio(real_f, fake_f)
     return CollapseStats(
         samples=n,
         features=real_f.shape[1],
-        diversity_ratio=diversity_ratio(real_f, fake_f),
+        diversity_ratio=diversity,
         duplicate_threshold=tau,
         duplicate_rate=duplicate_rate(fake_f, tau),
         real_duplicate_rate=duplicate_rate(real_f, tau),
         precision=precision,
         coverage=coverage,
         k=k,
+        diversity_uncertainty=diversity_uncertainty,
     )
 
 

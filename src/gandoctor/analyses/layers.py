@@ -22,6 +22,7 @@ from torch import nn
 
 from gandoctor.nn import metrics
 from gandoctor.results.layers import COSTS, ROOT, LayerGradient, LayerGradients
+from gandoctor.results.readings import end_indexes
 
 
 class LayerRecorder:
@@ -89,6 +90,7 @@ class LayerRecorder:
         if not self.steps:
             return None
         peak = self.steps.index(peak_step) if peak_step in self.steps else 0
+        end = tuple(end_indexes(self.steps))
         layers = [
             LayerGradient(
                 name=name or ROOT,
@@ -97,6 +99,7 @@ class LayerRecorder:
                 minimax=[m[i] for m in self.series["minimax"]],
                 nonsat=[m[i] for m in self.series["nonsat"]],
                 peak_index=peak,
+                end=end,
             )
             for i, (name, kind, size) in enumerate(
                 zip(self.names, self.kinds, self.sizes, strict=True)

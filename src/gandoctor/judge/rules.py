@@ -9,7 +9,7 @@ from gandoctor.config import Thresholds
 from gandoctor.enums import FindingCode, Severity
 from gandoctor.judge.paper import paper_findings
 from gandoctor.judge.samples import sample_drafts
-from gandoctor.results.outcome import Finding
+from gandoctor.results.outcome import Finding, Margin
 from gandoctor.results.series import GeneratorHealth, Summary
 
 if TYPE_CHECKING:
@@ -123,10 +123,11 @@ def _range_mismatch(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
         "real": [h.real_min, h.real_max],
     }
     shown = f"generated values span [{h.output_min:.3g}, {h.output_max:.3g}]"
-    if (
-        h.output_min < low - t.range_overshoot * span
-        or h.output_max > high + t.range_overshoot * span
-    ):
+    overshoot = max(low - h.output_min, h.output_max - high) / span
+    if overshoot > t.range_overshoot:
+        margin = Margin(
+            "range_overshoot", overshoot, t.range_overshoot, h.extreme_uncertainty / span
+        )
         return [
             Finding(
                 FindingCode.RANGE_MISMATCH,
@@ -135,12 +136,19 @@ def _range_mismatch(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
                 "scaled to",
                 "pass the range the generator was trained on with --output-range",
                 evidence,
+                margin,
             )
         ]
     overlap = min(h.output_max, h.real_max) - max(h.output_min, h.real_min)
     real_span = h.real_max - h.real_min
     informative = h.output_max - h.output_min >= _INFORMATIVE_SPAN * span
     if informative and real_span > 0 and overlap < t.range_overlap * real_span:
+        margin = Margin(
+            "range_overlap",
+            overlap / real_span,
+            t.range_overlap,
+            h.extreme_uncertainty / real_span,
+        )
         return [
             Finding(
                 FindingCode.RANGE_MISMATCH,
@@ -150,6 +158,7 @@ def _range_mismatch(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
                 "the generator was likely trained on data in another range (e.g. a tanh "
                 "generator on [0, 1]); pass that range with --output-range",
                 evidence,
+                margin,
             )
         ]
     return []

@@ -53,35 +53,41 @@ def sample_drafts(
 def collapse_drafts(c: CollapseStats, t: Thresholds) -> list[Draft]:
     """Fail on many more near-duplicate pairs than real data hold (few distinct outputs);
     warn on fewer, on a low diversity ratio, or on realistic samples that leave much of the
-    real data uncovered (dropped modes)."""
-    reasons = []
-    severity: Severity | None = None
+    real data uncovered (dropped modes).
+
+    Each reason has its margin. The finding's margin is that of the most secure reason at
+    the finding's severity (farthest beyond its threshold in units of its uncertainty): the
+    finding is borderline only where every reason for it is."""
+    reasons: list[tuple[Severity, str, Margin]] = []
     dup = c.duplicate_ratio
     if dup >= min(t.collapse_fail_duplicates, t.collapse_warn_duplicates):
         severity = Severity.FAIL if dup >= t.collapse_fail_duplicates else Severity.WARN
-        reasons.append(
+        text = (
             f"{c.duplicate_rate:.1%} of generated pairs are near-duplicates against "
             f"{c.real_duplicate_rate:.1%} of real pairs ({_times(dup)})"
         )
+        reasons.append((severity, text, _duplicate_margin(c, t)))
     if c.diversity_ratio < t.collapse_warn_diversity:
-        severity = severity or Severity.WARN
-        reasons.append(
-            f"generated samples lie {c.diversity_ratio:.2f} times as far apart as real ones"
-        )
+        text = f"generated samples lie {c.diversity_ratio:.2f} times as far apart as real ones"
+        margin = Margin(
+            "diversity_ratio", c.diversity_ratio, t.collapse_warn_diversity,
+            c.diversity_uncertainty,
+        )  # fmt: skip
+        reasons.append((Severity.WARN, text, margin))
     if c.precision >= t.collapse_coverage_precision and c.coverage < t.collapse_warn_coverage:
-        severity = severity or Severity.WARN
-        reasons.append(
+        text = (
             f"generated samples cover {c.coverage:.0%} of the real ones though "
             f"{c.precision:.0%} of them look real (precision)"
         )
-    if severity is None:
+        margin = Margin(
+            "coverage", c.coverage, t.collapse_warn_coverage, _binomial(c.coverage, c.samples)
+        )
+        reasons.append((Severity.WARN, text, margin))
+    if not reasons:
         return []
-    message = "; ".join(reasons) + f" ({c.samples} samples each)"
-    margin = (
-        _duplicate_margin(c, t)
-        if reasons[0].endswith(")") and dup >= t.collapse_warn_duplicates
-        else None
-    )
+    severity = max((r[0] for r in reasons), key=lambda s: s.rank)
+    margin = max((r[2] for r in reasons if r[0] == severity), key=_security)
+    message = "; ".join(r[1] for r in reasons) + f" ({c.samples} samples each)"
     return [Draft(FindingCode.COLLAPSE, severity, message, REMEDY_COLLAPSE, c.to_dict(), margin)]
 
 
@@ -100,6 +106,18 @@ def _duplicate_margin(c: CollapseStats, t: Thresholds) -> Margin:
     return Margin("duplicate_ratio", c.duplicate_ratio, threshold, uncertainty)
 
 
+def _security(m: Margin) -> float:
+    """How many uncertainties the figure lies from its threshold (inf with none)."""
+    distance = abs(m.value - m.threshold)
+    return distance / m.uncertainty if m.uncertainty > 0 else math.inf
+
+
+def _binomial(share: float, n: int) -> float:
+    """95 % half-width of a share of n samples, as a binomial proportion (k-NN balls
+    overlap, so neighbouring samples are not independent: a lower bound)."""
+    return Z95 * math.sqrt(share * (1 - share) / n) if n > 0 else 0.0
+
+
 def overfitting_drafts(s: Summary, t: Thresholds) -> list[Draft]:
     """An info note when D is sure of its training samples (r_t high) but scores unseen
     real samples like generated ones (r_v high): it memorised a small data set, and its
@@ -113,7 +131,15 @@ def overfitting_drafts(s: Summary, t: Thresholds) -> list[Draft]:
         "to generated ones (r_v)"
     )
     evidence = {"r_t": r_t, "r_v": r_v}
-    return [Draft(FindingCode.OVERFITTING, Severity.INFO, message, REMEDY_OVERFIT, evidence)]
+    # Both must hold: the finding stands or falls with the less secure of the two.
+    margin = min(
+        Margin("overfit_rt", r_t, t.overfit_rt, s.overfit_rt_uncertainty),
+        Margin("overfit_rv", r_v, t.overfit_rv, s.overfit_rv_uncertainty),
+        key=_security,
+    )
+    return [
+        Draft(FindingCode.OVERFITTING, Severity.INFO, message, REMEDY_OVERFIT, evidence, margin)
+    ]
 
 
 def _times(ratio: float) -> str:

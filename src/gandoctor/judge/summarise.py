@@ -11,14 +11,15 @@ from gandoctor.results.readings import (
     around,
     decades,
     end_indexes,
-    final_defined,
     log_noise,
     median_at,
+    median_defined,
     nanmax,
     plateau_peak,
     reading_uncertainty,
     trailing_median,
     trend_residuals,
+    window_uncertainty,
 )
 from gandoctor.results.series import ProbeSeries, Summary
 from gandoctor.thresholds import Thresholds
@@ -76,6 +77,8 @@ def summarize(
     lost = decades(mm_peak, mm_end) if peak is not None else 0.0
     growth = decades(ns_end, median_at(ns_raw, at_peak)) if peak is not None else 0.0
     accuracy = median_at(series.heldout_accuracy, end)
+    rt_end = [series.overfit_rt[i] for i in end] if series.overfit_rt else []
+    rv_end = [series.overfit_rv[i] for i in end] if series.overfit_rv else []
     return Summary(
         steps_run=steps[-1],
         measurements=len(steps),
@@ -99,7 +102,9 @@ def summarize(
         nonsat_cv_steps=_detrended_cv(steps, ns_raw),
         nonsat_cv_latent=_mean_cv(ns_raw, series.nonsat_grad_std),
         final_overfit_rt=median_at(series.overfit_rt, end),
-        final_overfit_rv=final_defined([series.overfit_rv[i] for i in end]),
+        final_overfit_rv=median_defined(rv_end),
+        overfit_rt_uncertainty=window_uncertainty(rt_end),
+        overfit_rv_uncertainty=window_uncertainty(rv_end),
         minimax_cv_steps=_detrended_cv(steps, mm_raw),
         minimax_decades_uncertainty=_spread(steps, mm_raw, at_peak, end),
         minimax_declined=lost >= decline_decades,

@@ -51,12 +51,26 @@ def check_health(
         real_min=_extreme(heldout_real, torch.min),
         real_max=_extreme(heldout_real, torch.max),
         output_range=output_range,
+        extreme_uncertainty=max(_extreme_gap(fakes), _extreme_gap(heldout_real)),
     )
 
 
 def _extreme(values: torch.Tensor, reduce: Callable[[torch.Tensor], torch.Tensor]) -> float:
     finite = values[torch.isfinite(values)]
     return float(reduce(finite)) if finite.numel() else math.nan
+
+
+def _extreme_gap(values: torch.Tensor) -> float:
+    """How far an extreme moves with the samples drawn: the larger gap between the two most
+    extreme samples' maxima (or minima). For the maximum of n draws, the gap to the runner-up
+    is the scale of its fluctuation from one draw of n to the next (order-statistic
+    spacing); 0 with fewer than two samples or any NaN sample."""
+    per_sample = values.detach().flatten(1).double()
+    if len(per_sample) < 2 or not bool(torch.isfinite(per_sample).all()):
+        return 0.0
+    top = per_sample.max(dim=1).values.topk(2).values
+    bottom = per_sample.min(dim=1).values.topk(2, largest=False).values
+    return float(max(top[0] - top[1], bottom[1] - bottom[0]))
 
 
 def mode_matters(module: nn.Module) -> bool:

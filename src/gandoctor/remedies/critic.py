@@ -35,7 +35,14 @@ from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec
 from gandoctor.probing.setup import ProgressCallback, draw, measurement_steps, seeded
-from gandoctor.results.readings import argmax, decades, final, trailing_median
+from gandoctor.results.readings import (
+    decades,
+    end_indexes,
+    median_at,
+    nanmax,
+    plateau_peak,
+    trailing_median,
+)
 from gandoctor.results.remedies import CriticOutcome, CriticSeries
 
 _EVAL_CHUNK = 256
@@ -178,18 +185,23 @@ def _slope(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, seed: int)
 
 
 def _outcome(series: CriticSeries, stop_reason: str, seconds: float) -> CriticOutcome:
+    # Read as the probe's minimax gradient is (judge.summarise): the peak is the last
+    # measurement within a tolerance of the smoothed maximum, end values are medians over
+    # the end window.
     smooth = trailing_median(series.grad_mean)
-    peak = argmax(smooth)
+    peak = plateau_peak(smooth)
+    end = end_indexes(series.step)
+    grad_peak, grad_end = nanmax(smooth), median_at(series.grad_mean, end)
     return CriticOutcome(
         steps_run=series.step[-1],
-        w1_estimate=final(series.w1_estimate),
-        critic_gap=final(series.critic_gap),
-        slope=final(series.slope),
+        w1_estimate=median_at(series.w1_estimate, end),
+        critic_gap=median_at(series.critic_gap, end),
+        slope=median_at(series.slope, end),
         grad_start=series.grad_mean[0],
-        grad_peak=smooth[peak] if peak is not None else math.nan,
+        grad_peak=grad_peak if peak is not None else math.nan,
         grad_peak_step=series.step[peak] if peak is not None else 0,
-        grad_end=smooth[-1],
-        decades_lost=decades(smooth[peak], smooth[-1]) if peak is not None else 0.0,
+        grad_end=grad_end,
+        decades_lost=decades(grad_peak, grad_end) if peak is not None else 0.0,
         seconds=seconds,
         series=series,
         stop_reason=stop_reason,

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gandoctor.results.readings import decades, trailing_median
+from gandoctor.results.readings import decades, median_at, trailing_median
 
 COSTS = ("minimax", "nonsat")
 """The two generator costs: E[log(1 - D(G(z)))] and E[-log D(G(z))]."""
@@ -33,6 +33,13 @@ class LayerGradient:
     """-log D gradient norm at each measurement."""
     peak_index: int
     """Measurement at which the global minimax gradient peaked (smoothed)."""
+    end: tuple[int, ...] = ()
+    """Measurements the end values are the median of: the global end window
+    (results.readings.end_indexes of the run's steps); the last one when empty."""
+
+    # Read as the global figures are (judge.summarise): the running median at the global
+    # peak's measurement, and the median over the end window. The peak is the global one,
+    # so that a layer's "lost" says how much of the global fall happened in that layer.
 
     @property
     def minimax_start(self) -> float:
@@ -44,7 +51,7 @@ class LayerGradient:
 
     @property
     def minimax_end(self) -> float:
-        return trailing_median(self.minimax)[-1]
+        return median_at(self.minimax, self._end)
 
     @property
     def minimax_decades_lost(self) -> float:
@@ -57,7 +64,11 @@ class LayerGradient:
 
     @property
     def nonsat_end(self) -> float:
-        return trailing_median(self.nonsat)[-1]
+        return median_at(self.nonsat, self._end)
+
+    @property
+    def _end(self) -> list[int]:
+        return list(self.end) or [len(self.minimax) - 1]
 
     @property
     def nonsat_decades_gained(self) -> float:
@@ -98,8 +109,9 @@ class LayerGradients:
 
     def to_list(self) -> list[dict[str, Any]]:
         """The JSON form: one entry per layer, each naming the steps it summarises."""
+        end = self.layers[0].end if self.layers and self.layers[0].end else (-1,)
         span = {"start_step": self.steps[0], "peak_step": self.peak_step,
-                "end_step": self.steps[-1]}  # fmt: skip
+                "end_from_step": self.steps[end[0]], "end_step": self.steps[-1]}  # fmt: skip
         return [{**layer.to_dict(), **span} for layer in self.layers]
 
 

@@ -1,5 +1,5 @@
-"""How a figure is read off a measured series: medians over the last measurements,
-running medians, peaks, and decades between two gradient norms. Pure Python.
+"""How a figure is read off a measured series: medians over the end window, running
+medians, peaks, and decades between two gradient norms. Pure Python.
 
 One copy, shared by the probe's summary (judge.summarise), the per-layer figures
 (results.layers) and the WGAN-GP critic (remedies.critic), so all read alike.
@@ -12,19 +12,26 @@ import statistics
 from typing import Any
 
 FINAL_WINDOW = 3
-"""Measurements a "final" figure is the median of (with spacing up to 25 steps, the last
-~50 steps of a run)."""
+"""The fewest measurements any reading is the median of: the running median's width, the
+window around a peak, and the end window's minimum."""
 
 
-def final(values: list[float]) -> float:
-    return median(values[-FINAL_WINDOW:])
-
-
-def final_defined(values: list[float]) -> float:
-    # r_v is undefined (NaN) at measurements where D does not separate its training samples
-    # from generated ones; that hides nothing broken, so the defined values decide.
-    defined = [v for v in values[-FINAL_WINDOW:] if math.isfinite(v)]
+def median_defined(values: list[float]) -> float:
+    """Median of the finite ``values``; NaN if none is. For r_v, which is undefined (NaN) at
+    measurements where D does not separate its training samples from generated ones: that
+    hides nothing broken, so the defined values decide."""
+    defined = [v for v in values if math.isfinite(v)]
     return statistics.median(defined) if defined else math.nan
+
+
+def window_uncertainty(values: list[float]) -> float:
+    """95 % half-width of the median of ``values`` (one reading window) from their spread:
+    a median of n points has 1.25 / sqrt(n) times their standard deviation. NaN values are
+    left out; 0 with fewer than two."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return 0.0
+    return 1.96 * 1.2533 * statistics.pstdev(finite) / math.sqrt(len(finite))
 
 
 def trailing_median(values: list[float]) -> list[float]:

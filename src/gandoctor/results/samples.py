@@ -30,6 +30,8 @@ class CollapseStats:
     precision: float
     coverage: float
     k: int = K_NEIGHBOURS
+    diversity_uncertainty: float = 0.0
+    """95 % half-width of diversity_ratio (analyses.collapse.diversity_ratio)."""
 
     @property
     def duplicate_ratio(self) -> float:

@@ -75,6 +75,11 @@ class Summary:
     final_overfit_rt: float = math.nan
     final_overfit_rv: float = math.nan
     """Median of the defined r_v in the end window; NaN if none is."""
+    overfit_rt_uncertainty: float = 0.0
+    overfit_rv_uncertainty: float = 0.0
+    """95 % half-widths of those two medians from their spread over the end window
+    (results.readings.window_uncertainty): D's training subset is fixed during a probe, so
+    this is D's own wandering, not the sampling of that subset."""
     minimax_cv_steps: float = 0.0
     """The minimax gradient's own variation between measurements (as nonsat_cv_steps)."""
     minimax_decades_uncertainty: float = 0.0
@@ -124,6 +129,9 @@ class GeneratorHealth:
     """Extremes of the held-out real values, after scaling to the generator's range."""
     output_range: tuple[float, float] | None = None
     """The range the real data were scaled to, when known."""
+    extreme_uncertainty: float = 0.0
+    """How far those extremes move with the samples drawn (nn.generator._extreme_gap): the
+    uncertainty of the range_mismatch finding's figures, in output units."""
     nonfinite_measurement_step: int | None = None
     """First step at which a loss or gradient norm was NaN/Inf, if any."""
 
