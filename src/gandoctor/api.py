@@ -251,7 +251,11 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
 
 
 def latent_spec(loaded: LoadedGenerator, options: LoadOptions) -> LatentSpec:
-    return LatentSpec(loaded.info.latent_shape, options.latent_distribution, options.num_classes)
+    return LatentSpec(
+        loaded.info.latent_shape,
+        options.latent_distribution,
+        loaded.info.classes(options.num_classes),
+    )
 
 
 def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, Any]:
@@ -259,7 +263,7 @@ def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, 
     return {
         **loaded.info.to_dict(),
         "latent_distribution": str(options.latent_distribution),
-        "num_classes": options.num_classes,
+        "num_classes": loaded.info.classes(options.num_classes),
     }
 
 

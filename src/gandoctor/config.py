@@ -53,11 +53,18 @@ class LoadOptions:
     )
     num_classes: int | None = None
     """Conditional generators: labels drawn uniformly from this many classes are passed as
-    the second argument, ``G(z, labels)``."""
+    the second argument, ``G(z, labels)``; None = what the checkpoint declares (a StyleGAN
+    snapshot's c_dim), else unconditional."""
+    truncation: float = 1.0
+    """StyleGAN truncation psi: w is pulled towards its tracked mean, w_avg + psi (w - w_avg).
+    1 = none, the generator as trained (the default: truncation trades diversity for
+    fidelity, and would hide collapse)."""
 
     def __post_init__(self) -> None:
         if self.num_classes is not None and self.num_classes < 1:
             raise ConfigError(f"{{opt:num_classes}} must be at least 1, got {self.num_classes}")
+        if not math.isfinite(self.truncation):
+            raise ConfigError(f"{{opt:truncation}} must be a finite number, got {self.truncation}")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from gandoctor.cli.options import (
     LatentOpt,
     PrefixOpt,
     RangeOpt,
+    TruncationOpt,
     TrustOpt,
 )
 from gandoctor.enums import LatentDistribution
@@ -39,6 +40,7 @@ def inspect(
     trust_pickle: TrustOpt = False,
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
+    truncation: TruncationOpt = 1.0,
     device: DeviceOpt = "cpu",
     json_out: JsonOpt = None,
 ) -> None:
@@ -54,6 +56,7 @@ def inspect(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+            truncation=truncation,
         )  # fmt: skip
         facts = inspect_checkpoint(checkpoint, options)
         if json_out == "-":
@@ -66,7 +69,11 @@ def inspect(
             title=f"gandoctor inspect {checkpoint}", title_justify="left", show_header=False
         )
         for key, value in facts.items():
-            table.add_row(key, str(value))
+            if key == "details" and isinstance(value, dict):
+                for detail, shown in value.items():  # one row each: a dict wraps unreadably
+                    table.add_row(f"  {detail}", str(shown))
+            else:
+                table.add_row(key, str(value))
         Console(highlight=False).print(table)
         if json_out is not None:
             from gandoctor.paths import write_atomically

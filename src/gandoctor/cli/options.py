@@ -42,6 +42,13 @@ LatentDistOpt = Annotated[LatentDistribution, typer.Option("--latent", help="Dis
 ClassesOpt = Annotated[
     int | None, typer.Option(help="Conditional generator: pass labels of this many classes.")
 ]
+TruncationOpt = Annotated[
+    float,
+    typer.Option(
+        metavar="PSI",
+        help="StyleGAN truncation psi (1 = none, the generator as trained).",
+    ),
+]
 JsonOpt = Annotated[
     str | None, typer.Option("--json", help="Write the JSON report to PATH, or to stdout with -.")
 ]

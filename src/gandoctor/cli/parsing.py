@@ -28,6 +28,7 @@ def load_options(
     trust_pickle: bool = False,
     latent: LatentDistribution = LatentDistribution.NORMAL,
     num_classes: int | None = None,
+    truncation: float = 1.0,
 ) -> LoadOptions:
     """LoadOptions from the loading options' command-line text."""
     kwargs: dict[str, Any] = {}
@@ -55,6 +56,7 @@ def load_options(
         trust_pickle=trust_pickle,
         latent_distribution=latent,
         num_classes=num_classes,
+        truncation=truncation,
     )
 
 

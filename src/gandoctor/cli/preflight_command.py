@@ -23,6 +23,7 @@ from gandoctor.cli.options import (
     LatentDistOpt,
     LatentOpt,
     PrefixOpt,
+    TruncationOpt,
     TrustOpt,
 )
 from gandoctor.config import DataOptions, PreflightConfig
@@ -56,6 +57,7 @@ def preflight(
     trust_pickle: TrustOpt = False,
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
+    truncation: TruncationOpt = 1.0,
     disc: Annotated[
         str | None,
         typer.Option(
@@ -104,6 +106,7 @@ def preflight(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+            truncation=truncation,
         )  # fmt: skip
         probe = replace(
             _PREFLIGHT.probe, steps=steps, batch_size=batch_size, seed=seed, device=device,

@@ -26,6 +26,7 @@ from gandoctor.cli.options import (
     LatentOpt,
     PrefixOpt,
     RangeOpt,
+    TruncationOpt,
     TrustOpt,
 )
 from gandoctor.cli.settings_options import (
@@ -69,6 +70,7 @@ def probe(
     trust_pickle: TrustOpt = False,
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
+    truncation: TruncationOpt = 1.0,
     steps: StepsOpt = None,
     batch_size: BatchOpt = None,
     seed: SeedOpt = None,
@@ -165,6 +167,7 @@ def probe(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+            truncation=truncation,
         )  # fmt: skip
         from gandoctor.api import probe as run_probe
         from gandoctor.judge.gate import parse_fail_on

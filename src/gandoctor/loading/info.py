@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from torch import nn
@@ -15,8 +15,8 @@ class GeneratorInfo:
     checkpoint: str
     """The path as given."""
     format: str
-    """``"safetensors"``, ``"hf-folder"``, ``"torch"``, ``"torchscript"``, ``"torch.export"``
-    or ``"pickled-module"``."""
+    """``"safetensors"``, ``"hf-folder"``, ``"torch"``, ``"torchscript"``, ``"torch.export"``,
+    ``"pickled-module"`` or ``"stylegan-snapshot"``."""
     architecture: str
     """A registry name (``"dcgan"``), the ``--arch`` string, or the class the file records."""
     arch_source: str
@@ -39,6 +39,16 @@ class GeneratorInfo:
     """The entry of a nested checkpoint that held the generator, e.g. ``models.netG``."""
     stripped_prefix: str | None = None
     """What was removed from the front of every state-dict key, e.g. ``module.``."""
+    num_classes: int | None = None
+    """Classes of a conditional generator as the file declares them (a StyleGAN snapshot's
+    c_dim); ``LoadOptions.num_classes`` overrides it."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the file says about the generator and its training (a StyleGAN snapshot's
+    z_dim, w_dim, mapping layers, ADA's augment p, training_set_kwargs, ...)."""
+
+    def classes(self, asked: int | None) -> int | None:
+        """The classes a probe draws labels from: the option's, else the file's."""
+        return asked or self.num_classes
 
     def to_dict(self) -> dict[str, Any]:
         """The facts as JSON-ready values: tuples become lists."""

@@ -77,6 +77,8 @@ def load_generator(
     else:
         latent_shape, latent_source = infer_latent_shape(checkpoint.path, module)
     guessed = latent_source in ("attribute", "first layer")
+    declared_classes = source.num_classes if isinstance(source, ModuleSource) else None
+    num_classes = options.num_classes or declared_classes
     output = probe_output(
         checkpoint.path,
         module,
@@ -84,7 +86,7 @@ def load_generator(
         str(device),
         hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
         distribution=options.latent_distribution,
-        num_classes=options.num_classes,
+        num_classes=num_classes,
     )
     output_range, range_source = detect_output_range(
         module, output, option_range, built.output_range
@@ -103,6 +105,8 @@ def load_generator(
         parameters=sum(parameter.numel() for parameter in module.parameters()),
         key=source.key,
         stripped_prefix=source.stripped_prefix,
+        num_classes=declared_classes,
+        details=source.details if isinstance(source, ModuleSource) else {},
     )
     return LoadedGenerator(module=module, info=info)
 
@@ -140,7 +144,7 @@ def _built_module(
             source=source.arch_source,
             kwargs={},
             latent_shape=source.latent_shape,
-            output_range=None,
+            output_range=source.output_range,
             mismatch_context="",
             mismatch_hint="",
         )

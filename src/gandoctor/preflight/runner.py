@@ -69,7 +69,9 @@ def run_preflight(
         if disc is None
         else build_discriminator(disc, disc_kwargs or {}, probe.seed, load_options.device)
     )
-    spec = LatentSpec(info.latent_shape, load_options.latent_distribution, load_options.num_classes)
+    spec = LatentSpec(
+        info.latent_shape, load_options.latent_distribution, info.classes(load_options.num_classes)
+    )
     raw = read_raw(os.fspath(data), config.raw_files)
     shape = shape_check(raw, info.output_shape)
     checks = [shape]

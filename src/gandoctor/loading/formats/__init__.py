@@ -32,6 +32,7 @@ from gandoctor.loading.formats.source import (
     HF_FOLDER,
     PICKLED_MODULE,
     SAFETENSORS,
+    STYLEGAN_SNAPSHOT,
     TORCH,
     TORCH_EXPORT,
     TORCHSCRIPT,
@@ -44,6 +45,7 @@ from gandoctor.loading.formats.source import (
 from gandoctor.loading.formats.torch_file import load_torch_file
 from gandoctor.loading.registry import read_metadata_facts
 from gandoctor.loading.safetensors_file import Checkpoint, read_safetensors, to_float32
+from gandoctor.loading.snapshots.unpickler import is_snapshot
 
 __all__ = ["ModuleSource", "Source", "StateSource", "read_source"]
 
@@ -91,6 +93,8 @@ def read_source(path: str | os.PathLike[str], options: LoadOptions, device: torc
         return _refuse_arch(load_exported(name), options)
     if kind == TORCHSCRIPT:
         return _refuse_arch(load_torchscript(name, device), options)
+    if kind == STYLEGAN_SNAPSHOT:
+        return _refuse_arch(_stylegan_snapshot(name, options, device), options)
     stored = load_torch_file(name, device, options.trust_pickle)
     return _state(name, TORCH, stored, {}, options, _sidecar(file, {}, options))
 
@@ -143,6 +147,24 @@ def _pickled_module(name: str, module: nn.Module, key: str | None) -> ModuleSour
     )
 
 
+def _stylegan_snapshot(name: str, options: LoadOptions, device: torch.device) -> ModuleSource:
+    from gandoctor.loading.snapshots.nvlabs import ARCHITECTURE, load_snapshot_generator
+
+    module, key, details = load_snapshot_generator(name, options, device)
+    return ModuleSource(
+        checkpoint=empty_checkpoint(name),
+        format=STYLEGAN_SNAPSHOT,
+        module=module,
+        architecture=ARCHITECTURE,
+        arch_source="built from the snapshot's init_kwargs (no code from the file runs)",
+        latent_shape=module.latent_shape,
+        key=key,
+        output_range=module.output_range,
+        num_classes=details["c_dim"] or None,
+        details=details,
+    )
+
+
 def _refuse_arch(source: ModuleSource, options: LoadOptions) -> ModuleSource:
     if options.arch:
         # Building --arch and ignoring the file's module, or the reverse, would both probe
@@ -181,7 +203,9 @@ def _detect(name: str, file: Path) -> str:
     if _is_safetensors(file, head):
         return SAFETENSORS
     if head.startswith(_PICKLE_MAGIC):
-        return TORCH
+        # A plain pickle whose first object is an NVlabs persistent one: read by the
+        # restricted unpickler of loading.snapshots, never by torch.load or pickle.
+        return STYLEGAN_SNAPSHOT if is_snapshot(name) else TORCH
     if suffix not in TORCH_SUFFIXES:
         return SAFETENSORS  # its reader explains an empty or foreign file as such
     if not head:

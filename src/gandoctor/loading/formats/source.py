@@ -8,7 +8,8 @@ own architecture: the module is used as it is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -24,6 +25,7 @@ TORCH = "torch"
 TORCHSCRIPT = "torchscript"
 TORCH_EXPORT = "torch.export"
 PICKLED_MODULE = "pickled-module"
+STYLEGAN_SNAPSHOT = "stylegan-snapshot"
 """The values of ``GeneratorInfo.format``."""
 
 
@@ -63,6 +65,12 @@ class ModuleSource:
     """Dotted path of the entry that held the module (a pickled dict of modules)."""
     stripped_prefix: None = None
     """Always None: a module's own names are used as they are."""
+    output_range: tuple[float, float] | None = None
+    """Known where the architecture was built by gandoctor (a StyleGAN snapshot's)."""
+    num_classes: int | None = None
+    """Classes of a conditional generator, where the file declares them (c_dim)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the file says about the generator and its training, for ``inspect``."""
 
 
 Source = StateSource | ModuleSource
