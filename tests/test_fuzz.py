@@ -2,7 +2,8 @@
 2, never with a traceback, and says what went wrong in one line (issue 8).
 
 Hypothesis mutates valid files: the shipped 32x32 DCGAN checkpoint (safetensors), a
-``torch.save`` of a 16x16 DCGAN's weights (a zip holding a pickle), and PNG, JPEG, GIF,
+``torch.save`` of a 16x16 DCGAN's weights (a zip holding a pickle), an NVlabs-format
+StyleGAN2 training snapshot (a plain pickle of persistent objects), and PNG, JPEG, GIF,
 TIFF and 16-bit PNG images. Half the edits land in the first bytes, where headers are.
 Checkpoints go through ``gandoctor inspect`` (loading is where their bytes matter), images
 through a one-step probe beside five valid images. The default run tries 25 + 25 cases;
@@ -26,6 +27,7 @@ from conftest import _digits, untrained_dcgan, write_pngs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
+from stylegan_snapshots import small_generator, snapshot, snapshot_bytes
 from typer.testing import CliRunner, Result
 
 from gandoctor.cli import app
@@ -64,7 +66,12 @@ def _image_bytes() -> dict[str, bytes]:
     return found
 
 
-CHECKPOINTS = {"safetensors": SHIPPED.read_bytes(), "pt": _torch_save_bytes()}
+CHECKPOINTS = {
+    "safetensors": SHIPPED.read_bytes(),
+    "pt": _torch_save_bytes(),
+    # An NVlabs-format training snapshot: read by the restricted unpickler, not torch.load.
+    "pkl": snapshot_bytes(snapshot(small_generator(0))),
+}
 IMAGES = _image_bytes()
 
 
@@ -171,6 +178,14 @@ image_cases = st.sampled_from(sorted(IMAGES)).flatmap(
 @given(case=checkpoint_cases)
 def test_mutated_checkpoints_end_cleanly(folder: Path, case: tuple[str, bytes]) -> None:
     fuzz_checkpoint(folder, *case)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(content=mutated(CHECKPOINTS["pkl"]))
+def test_mutated_stylegan_snapshots_end_cleanly(folder: Path, content: bytes) -> None:
+    """The restricted unpickler on damaged snapshots: a refused global, a broken nested
+    storage archive or a cut stream each end in one line."""
+    fuzz_checkpoint(folder, "pkl", content)
 
 
 @settings(max_examples=25, **SETTINGS)

@@ -83,8 +83,25 @@ SAMPLE_COLUMNS: list[Row] = [
 """Columns of the comparison table."""
 
 
+def _architecture(c: CheckpointReport) -> str:
+    """The architecture, and where it came from in the file: the entry of a multi-model
+    checkpoint, the stripped key prefix, a StyleGAN snapshot's ADA augment p."""
+    g = c.generator
+    parts = [str(g.get("architecture", "?"))]
+    if g.get("key"):
+        parts.append(f"entry {g['key']}")
+    if g.get("stripped_prefix"):
+        parts.append(f"prefix {g['stripped_prefix']!r} stripped")
+    details = g.get("details") or {}
+    if details.get("augment_p") is not None:
+        parts.append(f"ADA p {details['augment_p']:.3f}")
+    if details.get("truncation_psi", 1) != 1:
+        parts.append(f"truncation psi {details['truncation_psi']:g}")
+    return ", ".join(parts)
+
+
 ROWS: list[Row] = [
-    ("architecture", lambda c: str(c.generator.get("architecture", "?"))),
+    ("architecture", _architecture),
     (
         "latent → output",
         lambda c: f"{tuple(c.generator['latent_shape'])} → {tuple(c.generator['output_shape'])}",

@@ -28,10 +28,11 @@ ARCHITECTURE = "stylegan2 (NVlabs snapshot)"
 
 
 def load_snapshot_generator(
-    path: str, options: LoadOptions, device: torch.device
+    path: str, options: LoadOptions, device: torch.device, as_trained: bool = False
 ) -> tuple[StyleGAN2Generator, str, dict[str, Any]]:
     """The snapshot's generator on ``device`` (float32, weights loaded strictly), the key
-    it came from, and the snapshot's facts for ``inspect`` and the report."""
+    it came from, and the snapshot's facts for ``inspect`` and the report. ``as_trained``
+    runs it with NVlabs' inference numerics instead (``StyleGAN2Generator``)."""
     stored = read_snapshot(path, device)
     key = _generator_key(path, stored, options.key)
     record = stored[key]
@@ -46,7 +47,8 @@ def load_snapshot_generator(
             "StyleGAN3 generators yet (StyleGAN2 snapshots of the same repository load)"
         )
     try:
-        kwargs = {**record.init_kwargs, "truncation_psi": options.truncation}
+        kwargs = {**record.init_kwargs, "truncation_psi": options.truncation,
+                  "as_trained": as_trained}  # fmt: skip
         module = StyleGAN2Generator(*record.init_args, **kwargs)
     except TypeError as exc:  # a constructor argument this generator does not take
         raise CheckpointError(f"{path}: the snapshot's Generator arguments do not fit "
