@@ -212,3 +212,21 @@ def test_each_synthesis_architecture_reproduces_nvlabs(architecture: str) -> Non
     with torch.no_grad():
         got = g.eval()(torch.from_numpy(stored["z"]))
     assert float((got - want).abs().max()) <= 1e-5 * float(want.abs().max())
+
+
+def test_layers_are_grouped_by_mapping_layer_and_synthesis_block() -> None:
+    from conftest import _digits
+
+    from gandoctor.config import ProbeConfig
+    from gandoctor.probing.loop import run_probe
+
+    outcome = run_probe(small_generator(0, c_dim=0), (8,), _digits(8).clone(),
+                        ProbeConfig(steps=4, per_layer=True, batch_size=16))  # fmt: skip
+    assert outcome.layers is not None
+    groups = {layer.name: layer for layer in outcome.layers.layers}
+    assert set(groups) == {"mapping.fc0", "mapping.fc1", "synthesis.b4", "synthesis.b8"}
+    assert groups["synthesis.b8"].kind == "SynthesisBlock"
+    # Every parameter in exactly one group: the parameter counts add up.
+    assert sum(g.parameters for g in groups.values()) == sum(
+        p.numel() for p in small_generator(0).parameters()
+    )

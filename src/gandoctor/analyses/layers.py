@@ -4,12 +4,15 @@ The probe's global gradient norm is the L2 norm over all generator parameters. I
 is the sum of the squared norms of each parameter's gradient, so the same
 ``torch.autograd.grad`` call that gives the global figure also gives the share of every
 layer: no extra backward pass. A "layer" is the module that owns the parameters (``main.0``
-for ``main.0.weight``), in registration order.
+for ``main.0.weight``), in registration order, unless the generator groups its parameters
+itself with a ``layer_group(parameter_name) -> str`` method (StyleGAN2: one group per
+mapping layer and per synthesis block, whose modulation, convolutions and torgb act
+together).
 
 Figures per layer follow the global ones (DESIGN.md): at each measurement the layer's norm
-is averaged over the K fixed latent batches; "peak" and "end" are read off the running
-median over three measurements, the peak at the step where the *global* minimax gradient
-peaked, so every layer is compared at the same D.
+is averaged over the K fixed latent batches; "peak" is the running median at the step where
+the *global* minimax gradient peaked, so every layer is compared at the same D, and "end"
+the median over the run's end window.
 """
 
 from __future__ import annotations
@@ -38,8 +41,10 @@ class LayerRecorder:
         self.params = list(params)
         self.names: list[str] = []
         index: list[int] = []
+        group_of = getattr(generator, "layer_group", None)
         for p in self.params:
-            owner = names.get(id(p), "").rpartition(".")[0]
+            name = names.get(id(p), "")
+            owner = group_of(name) if callable(group_of) else name.rpartition(".")[0]
             if owner not in self.names:
                 self.names.append(owner)
             index.append(self.names.index(owner))

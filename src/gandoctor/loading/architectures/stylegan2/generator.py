@@ -206,6 +206,12 @@ class StyleGAN2Generator(BuiltinGenerator):
     def arch_kwargs(self) -> dict[str, Any]:
         return dict(self.kwargs)
 
+    def layer_group(self, parameter: str) -> str:
+        """``--layers`` groups: each mapping layer (``mapping.fc0``, ``mapping.embed``), and
+        each synthesis block (``synthesis.b8``: its styles, convolutions, noise strengths
+        and torgb), the units the paper's figures name."""
+        return ".".join(parameter.split(".")[:2])
+
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         if self.c_dim:
             if labels is None:
