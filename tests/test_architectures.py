@@ -22,6 +22,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import REGISTRY, architecture_metadata, load_generator
 from gandoctor.loading.architectures.base import LayoutMismatch, square_image
+from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
 from gandoctor.loading.architectures.wgan_dcgan import WGANDCGANGenerator
 
 # --- the original generators, as their repositories write them -----------------------------
@@ -215,6 +216,16 @@ def wgan_dcgan_kwargs(
 
 CASES = [
     Case(
+        # gandoctor's own build (tests/test_rosinality.py checks it against rosinality's
+        # code); here: recognised from its keys, claimed by no other layout.
+        "rosinality-stylegan2-16",
+        "rosinality_stylegan2",
+        lambda: RosinalityGenerator(style_dim=16, n_mlp=2, channels=[8, 8, 4]),
+        {"style_dim": 16, "n_mlp": 2, "channels": [8, 8, 4], "img_channels": 3},
+        (16,),
+        (3, 16, 16),
+    ),
+    Case(
         "dcgan-main-64",
         "dcgan",
         lambda: ExampleDCGAN(nz=20, ngf=4, nc=3),
@@ -358,6 +369,7 @@ def test_registry_names() -> None:
         "wgan_mlp",
         "pytorch_gan_mlp",
         "pytorch_gan_dcgan",
+        "rosinality_stylegan2",
     ]
 
 

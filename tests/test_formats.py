@@ -284,37 +284,64 @@ def test_empty_strip_prefix_strips_nothing(tmp_path: Path) -> None:
     assert "keys match no known layout; keys: module.main.0.weight" in message(excinfo)
 
 
-def test_several_generators_need_key(tmp_path: Path) -> None:
+def test_the_moving_average_of_a_training_run_is_preferred(tmp_path: Path) -> None:
+    """G and G_ema with the same keys: the EMA copy, the one a repository's own samplers use;
+    ``--key G`` still chooses the other."""
     plain, ema = generator(0), generator(1)
     path = tmp_path / "ckpt.pt"
     torch.save({"G": plain.state_dict(), "G_ema": ema.state_dict(), "D": {}}, path)
+    assert load_generator(path).info.key == "G_ema"
+    assert same_output(plain, load_generator(path, LoadOptions(key="G")))
+
+
+def test_several_generators_need_key(tmp_path: Path) -> None:
+    plain, ema = generator(0), generator(1)
+    path = tmp_path / "ckpt.pt"
+    torch.save({"generator": plain.state_dict(), "gen": ema.state_dict(), "D": {}}, path)
 
     with pytest.raises(CheckpointError) as excinfo:
         load_generator(path)
     text = message(excinfo)
     n = len(plain.state_dict())
-    assert f"several generator state dicts: G ({n} tensors), G_ema ({n} tensors)" in text
-    assert text.endswith("pass `key` G or `key` G_ema")
+    assert f"several generator state dicts: generator ({n} tensors), gen ({n} tensors)" in text
+    assert text.endswith("pass `key` generator or `key` gen")
 
-    loaded = load_generator(path, LoadOptions(key="G_ema"))
-    assert loaded.info.key == "G_ema" and same_output(ema, loaded)
+    loaded = load_generator(path, LoadOptions(key="gen"))
+    assert loaded.info.key == "gen" and same_output(ema, loaded)
+
+
+def test_the_moving_average_prefix_is_preferred(tmp_path: Path) -> None:
+    """One state dict with G., G_ema. and D. prefixes (lucidrains' GAN.G / GAN.GE alike):
+    G_ema, with the prefix stated; ``--key G`` takes the other."""
+    plain, ema = generator(0), generator(1)
+    state = {
+        **prefixed("G.", plain.state_dict()),
+        **prefixed("G_ema.", ema.state_dict()),
+        **prefixed("D.", discriminator_state()),
+    }
+    path = tmp_path / "g.safetensors"
+    save_file(state, path)
+    loaded = load_generator(path)
+    assert loaded.info.stripped_prefix == "G_ema." and same_output(ema, loaded)
+    assert same_output(plain, load_generator(path, LoadOptions(key="G")))
 
 
 def test_several_generator_prefixes_need_key(tmp_path: Path) -> None:
     ema = generator(1)
     state = {
-        **prefixed("G.", generator(0).state_dict()),
-        **prefixed("G_ema.", ema.state_dict()),
+        **prefixed("generator.", generator(0).state_dict()),
+        **prefixed("gen.", ema.state_dict()),
         **prefixed("D.", discriminator_state()),
     }
     path = tmp_path / "g.safetensors"
     save_file(state, path)
     with pytest.raises(CheckpointError) as excinfo:
         load_generator(path)
-    assert "under the key prefixes G., G_ema.; pass `key` G or `key` G_ema" in message(excinfo)
-
-    loaded = load_generator(path, LoadOptions(key="G_ema"))
-    assert loaded.info.stripped_prefix == "G_ema." and same_output(ema, loaded)
+    assert "under the key prefixes gen., generator.; pass `key` gen or `key` generator" in (
+        message(excinfo)
+    )
+    loaded = load_generator(path, LoadOptions(key="gen"))
+    assert loaded.info.stripped_prefix == "gen." and same_output(ema, loaded)
 
 
 @pytest.mark.parametrize(
@@ -330,7 +357,11 @@ def test_several_generator_prefixes_need_key(tmp_path: Path) -> None:
             "gen",
             "`key` gen: no entry 'gen', nor a key prefix in entry netG; entries: netG, x",
         ),
-        ({"G": {"w": torch.ones(1)}, "G_ema": {"w": torch.ones(1)}}, "gen", "'gen'; entries: G,"),
+        (
+            {"G": {"w": torch.ones(1)}, "G_ema": {"w": torch.ones(1)}},
+            "gen",
+            "'gen', nor a key prefix in entry G_ema; entries: G, G_ema",
+        ),
         ({"state_dict": {"g.w": torch.zeros(1)}}, "state_dict.f", "no key in entry state_dict"),
         (torch.zeros(3), None, "which is a tensor of shape (3,)"),
     ],

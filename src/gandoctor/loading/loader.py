@@ -106,7 +106,7 @@ def load_generator(
         key=source.key,
         stripped_prefix=source.stripped_prefix,
         num_classes=declared_classes,
-        details=source.details if isinstance(source, ModuleSource) else {},
+        details=source.details,
     )
     return LoadedGenerator(module=module, info=info)
 
@@ -168,7 +168,20 @@ def _built_module(
         module = module.to(device)
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
+    _truncate(module, options.truncation, checkpoint.path)
     return built, module.eval()
+
+
+def _truncate(module: nn.Module, psi: float, path: str) -> None:
+    """Apply ``--truncation`` where the generator has a tracked or computable mean w."""
+    set_truncation = getattr(module, "set_truncation", None)
+    if callable(set_truncation):
+        set_truncation(psi)
+    elif psi != 1 and getattr(module, "truncation_psi", None) != psi:
+        raise ConfigError(
+            f"{{opt:truncation}} applies to StyleGAN generators; {path} holds a "
+            f"{type(module).__name__}"
+        )
 
 
 def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -> _Built:

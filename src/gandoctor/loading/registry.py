@@ -34,6 +34,7 @@ from gandoctor.loading.architectures import (
     wgan_mlp,
 )
 from gandoctor.loading.architectures.base import BuiltinGenerator, LayoutMismatch, Recogniser
+from gandoctor.loading.architectures.stylegan2 import rosinality
 from gandoctor.loading.common import check_latent_shape, check_output_range, one_line
 
 ARCH_KEY = "gandoctor.arch"
@@ -109,6 +110,12 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             pytorch_gan_dcgan.PyTorchGANDCGANGenerator,
             pytorch_gan_dcgan.recognise,
             pytorch_gan_dcgan.LAYOUT,
+        ),
+        _builtin(
+            "rosinality_stylegan2",
+            rosinality.RosinalityGenerator,
+            rosinality.recognise,
+            rosinality.LAYOUT,
         ),
     )
 }

@@ -26,6 +26,7 @@ from gandoctor.loading.formats.configs import (
     folder_config,
     folder_weights,
 )
+from gandoctor.loading.formats.facts import training_facts
 from gandoctor.loading.formats.programs import load_exported, load_torchscript, untrusted_program
 from gandoctor.loading.formats.selection import select
 from gandoctor.loading.formats.source import (
@@ -124,6 +125,7 @@ def _state(
         facts_origin=origin,
         key=selected.key,
         stripped_prefix=selected.stripped_prefix,
+        details=training_facts(stored),
     )
 
 

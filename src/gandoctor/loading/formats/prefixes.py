@@ -42,15 +42,27 @@ _FILLER_WORDS = frozenset(
 )
 """Words that say nothing about whose weights they are: ``netG_state_dict`` is ``G``."""
 
-_GENERATOR_NAMES = frozenset(
-    {"g", "gen", "generator", "ema", "gema", "genema", "generatorema", "emag", "emagenerator"}
-)
+EMA_NAMES = frozenset(
+    {"ema", "gema", "genema", "generatorema", "emag", "emagenerator", "ge", "gavg",
+     "shadowgenerator", "gshadow", "grunning", "generatorrunning", "averagegenerator"}
+)  # fmt: skip
+"""Names of a moving average of the generator's weights, as GAN repositories save it
+(StyleGAN ``G_ema``/``g_ema``, lightweight-gan ``GE``, ProGAN ``shadow_generator``, ...):
+the copy their own samplers and metrics use."""
+
+_GENERATOR_NAMES = frozenset({"g", "gen", "generator"}) | EMA_NAMES
 """What is left of a generator's name once filler words are dropped. Whole names only: a
 generator's own submodule ``gen_block1`` is not a generator prefix."""
 
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 """Added by ``nn.DataParallel``/``DistributedDataParallel`` and by ``torch.compile``: never
 part of the generator's own names, so stripped whenever every key has one."""
+
+
+def core_name(name: str) -> str:
+    """``name`` without case, separators and filler words: ``netG_state_dict`` -> ``g``."""
+    words = [word.lower() for word in _WORD.findall(name)]
+    return "".join(word for word in words if word not in _FILLER_WORDS)
 
 
 def classify(name: str) -> Kind:
@@ -123,6 +135,9 @@ def _strip_generator_prefix(
     decidable = Kind.OTHER in kinds.values() or len(generators) == len(groups)
     if not decidable or not generators:
         return tensors, ""
+    emas = [group for group in generators if core_name(group) in EMA_NAMES]
+    if len(generators) > 1 and len(emas) == 1 and _same_keys(tensors, generators):
+        generators = emas  # G and G_ema of one run: the moving average, as for entries
     if len(generators) > 1:
         keys = [
             f"{{opt:key}} {entry}.{group}" if entry else f"{{opt:key}} {group}"
@@ -138,6 +153,12 @@ def _strip_generator_prefix(
     kept = {key[len(prefix) :]: value for key, value in tensors.items() if key.startswith(prefix)}
     kept, wrappers = _strip_wrappers(kept)
     return kept, prefix + wrappers
+
+
+def _same_keys(tensors: dict[str, torch.Tensor], groups: list[str]) -> bool:
+    """Whether every prefix group holds the same keys below its prefix (copies of one net)."""
+    below = [{k.split(".", 1)[1] for k in tensors if k.startswith(f"{g}.")} for g in groups]
+    return all(keys == below[0] for keys in below)
 
 
 def _take(

@@ -17,7 +17,14 @@ import torch
 from torch import nn
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.formats.prefixes import WRAPPER_PREFIXES, Kind, apply_prefixes, classify
+from gandoctor.loading.formats.prefixes import (
+    EMA_NAMES,
+    WRAPPER_PREFIXES,
+    Kind,
+    apply_prefixes,
+    classify,
+    core_name,
+)
 
 MAX_DEPTH = 3
 """Entries deep enough for ``{"models": {"netG": {...}}}`` and Lightning's
@@ -124,6 +131,9 @@ def _choose(path: str, node: object, entry: tuple[str, ...]) -> _Candidate:
     candidates = list(_walk(node, ()))
     usable = [c for c in candidates if c.kind is not Kind.OTHER]
     generators = [c for c in usable if c.kind is Kind.GENERATOR]
+    ema = _moving_average(generators)
+    if ema is not None:
+        return ema
     for group in (generators, usable):
         if len(group) == 1:
             return group[0]
@@ -143,6 +153,22 @@ def _choose(path: str, node: object, entry: tuple[str, ...]) -> _Candidate:
             f"{_alternatives(entry, [c.name for c in others])}"
         )
     raise CheckpointError(_not_a_state_dict(path, node, entry, None))
+
+
+def _moving_average(generators: list[_Candidate]) -> _Candidate | None:
+    """The one moving-average copy among generators that share its key set (G and G_ema of
+    one training run); None where there is none, several, or the siblings differ (then
+    they are different networks, and the user chooses with --key)."""
+    emas = [c for c in generators if core_name(c.path[-1]) in EMA_NAMES]
+    if len(emas) != 1 or len(generators) < 2:
+        return None
+    keys = set(_keys(emas[0]))
+    return emas[0] if all(set(_keys(c)) == keys for c in generators) else None
+
+
+def _keys(candidate: _Candidate) -> list[str]:
+    value = candidate.value
+    return list(value) if isinstance(value, Mapping) else [n for n, _ in value.named_parameters()]
 
 
 def _walk(node: object, prefix: tuple[str, ...]) -> list[_Candidate]:

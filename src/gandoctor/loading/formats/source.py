@@ -45,6 +45,8 @@ class StateSource:
     """Dotted path of the entry of a nested checkpoint that held the state dict."""
     stripped_prefix: str | None = None
     """What was removed from the front of every key (``"module."``, ``"generator."``)."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What the checkpoint says about its training (formats.facts)."""
 
 
 @dataclass(frozen=True)

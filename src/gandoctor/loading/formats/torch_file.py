@@ -8,9 +8,12 @@ says how to proceed; ``--trust-pickle`` unpickles fully, for files the user vouc
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import pickle
 import re
 import warnings
+from collections.abc import Iterator
 
 import torch
 
@@ -65,9 +68,44 @@ def _load(path: str, device: torch.device, weights_only: bool) -> object:
     # reads it as safetensors, and the content has already been found to be a torch.save.
     # Its warnings (a pickle protocol it did not expect, ...) are about the file's bytes, on
     # several lines of stderr; whether the file loads is said by its result or its error.
-    with open(path, "rb") as handle, warnings.catch_warnings():
+    with open(path, "rb") as handle, warnings.catch_warnings(), _training_arguments():
         warnings.simplefilter("ignore")
-        return torch.load(handle, map_location=device, weights_only=weights_only)
+        stored = torch.load(handle, map_location=device, weights_only=weights_only)
+    if weights_only:
+        _check_plain_namespaces(path, stored)
+    return stored
+
+
+PLAIN = (bool, int, float, str, type(None))
+
+
+@contextlib.contextmanager
+def _training_arguments() -> Iterator[None]:
+    """Let ``weights_only`` rebuild ``argparse.Namespace``, and nothing else beyond its own
+    allowlist: training scripts (rosinality's ``train.py``) save their parsed arguments
+    beside the weights. Unpickling a Namespace only sets attributes, and the values inside
+    are still limited to what weights_only allows; they are checked to be plain afterwards.
+    torch < 2.5 has no scoped allowlist, and such files then need ``--trust-pickle``."""
+    scoped = getattr(torch.serialization, "safe_globals", None)
+    if scoped is None:
+        yield
+        return
+    with scoped([argparse.Namespace]):
+        yield
+
+
+def _check_plain_namespaces(path: str, stored: object) -> None:
+    entries = stored.values() if isinstance(stored, dict) else [stored]
+    for value in entries:
+        if not isinstance(value, argparse.Namespace):
+            continue
+        for name, item in vars(value).items():
+            items = item if isinstance(item, list | tuple) else [item]
+            if not all(isinstance(v, PLAIN) for v in items):
+                raise CheckpointError(
+                    f"{path}: the saved arguments hold {name} = a {type(item).__name__}, not "
+                    "a plain value; pass {opt:trust_pickle} for a file you trust"
+                )
 
 
 def _refusal(path: str, exc: BaseException) -> str:

@@ -1,0 +1,42 @@
+"""What a training checkpoint says about its training, beside the weights: the script's
+saved arguments, the augmentation strength, how far training had got.
+
+Shown by ``inspect`` and carried in the report (``generator.details``); none of it changes
+how the generator is built, which the weights alone decide.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+PROGRESS_KEYS = ("epoch", "iter", "iteration", "step", "global_step", "kimg", "cur_nimg")
+"""Entries that count how far training had got, as training scripts name them."""
+AUGMENT_KEYS = ("ada_aug_p", "augment_p")
+"""ADA's augmentation probability p (rosinality saves ``ada_aug_p``)."""
+
+
+def training_facts(stored: object) -> dict[str, Any]:
+    """The plain facts of a ``torch.save`` dict's top level (empty for anything else)."""
+    if not isinstance(stored, Mapping):
+        return {}
+    facts: dict[str, Any] = {}
+    for name, value in stored.items():
+        if isinstance(value, argparse.Namespace):
+            facts[str(name)] = {k: _plain(v) for k, v in vars(value).items()}
+        elif name in AUGMENT_KEYS and isinstance(value, int | float):
+            facts["augment_p"] = float(value)
+        elif name in PROGRESS_KEYS and isinstance(value, int | float):
+            facts[str(name)] = value
+        elif name == "hyper_parameters" and isinstance(value, Mapping):  # Lightning
+            facts["hyper_parameters"] = {str(k): _plain(v) for k, v in value.items()}
+    return facts
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
