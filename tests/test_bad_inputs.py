@@ -549,7 +549,7 @@ for _arch, _needle in {
     "models.py:": "--arch must look like",
     "no_such_file.py:G": "not found",
     "no_such_module_xyz:G": "cannot import module",
-    "os:path": "not a torch.nn.Module subclass",
+    "os:path": "not a class or function that returns a torch.nn.Module",
     "{arch}:Missing": "has no attribute 'Missing'",
     "{arch}:Base": "missing keys",  # builds, but the DCGAN weights do not fit it
 }.items():

@@ -476,7 +476,7 @@ def test_wrong_latent_shape_option_reports_the_forward_failure(
         ("gd_no_such_module_xyz:Gen", {}, "cannot import module 'gd_no_such_module_xyz'"),
         ("/no/such/dir/gen.py:Gen", {}, "file /no/such/dir/gen.py not found"),
         ("{mod}:Missing", {}, "has no attribute 'Missing'"),
-        ("{mod}:NOT_A_CLASS", {}, "not a torch.nn.Module subclass"),
+        ("{mod}:NOT_A_CLASS", {}, "not a class or function that returns a torch.nn.Module"),
         ("{mod}:MLPGenerator", {"bogus": 1}, "TypeError"),
         ("{mod}:Picky", {"size": 1000}, "ValueError: size too large"),
     ],

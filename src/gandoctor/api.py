@@ -253,7 +253,7 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
 def latent_spec(loaded: LoadedGenerator, options: LoadOptions) -> LatentSpec:
     return LatentSpec(
         loaded.info.latent_shape,
-        options.latent_distribution,
+        loaded.info.distribution(options.latent_distribution),
         loaded.info.classes(options.num_classes),
     )
 
@@ -262,7 +262,7 @@ def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, 
     """The loader's facts plus how the probe feeds the generator."""
     return {
         **loaded.info.to_dict(),
-        "latent_distribution": str(options.latent_distribution),
+        "latent_distribution": str(loaded.info.distribution(options.latent_distribution)),
         "num_classes": loaded.info.classes(options.num_classes),
     }
 

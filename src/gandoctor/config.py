@@ -55,6 +55,15 @@ class LoadOptions:
     """Conditional generators: labels drawn uniformly from this many classes are passed as
     the second argument, ``G(z, labels)``; None = what the checkpoint declares (a StyleGAN
     snapshot's c_dim), else unconditional."""
+    forward_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments added to every generator call (``--forward-kwargs``), for a forward
+    such as ``G(z, depth, alpha)``."""
+    output_index: int | str | None = None
+    """Take this item of what the generator returns (``--output-index``): a position in a
+    tuple or list, or a dict key; None = the output itself."""
+    adapter: str | None = None
+    """``path/to/adapter.py`` or ``package.module`` whose ``build(state, **arch_kwargs)``
+    returns the z -> sample module or a ``GeneratorSpec`` (``--adapter``)."""
     truncation: float = 1.0
     """StyleGAN truncation psi: w is pulled towards its tracked mean, w_avg + psi (w - w_avg).
     1 = none, the generator as trained (the default: truncation trades diversity for

@@ -12,14 +12,17 @@ from gandoctor.cli import parsing
 from gandoctor.cli.app import app
 from gandoctor.cli.common import user_errors, write_text
 from gandoctor.cli.options import (
+    AdapterOpt,
     ArchKwargsOpt,
     ArchOpt,
     ClassesOpt,
     DeviceOpt,
+    ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
     LatentDistOpt,
     LatentOpt,
+    OutputIndexOpt,
     PrefixOpt,
     RangeOpt,
     TruncationOpt,
@@ -41,6 +44,9 @@ def inspect(
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
     truncation: TruncationOpt = 1.0,
+    forward_kwargs: ForwardKwargsOpt = None,
+    output_index: OutputIndexOpt = None,
+    adapter: AdapterOpt = None,
     device: DeviceOpt = "cpu",
     json_out: JsonOpt = None,
 ) -> None:
@@ -56,7 +62,8 @@ def inspect(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
-            truncation=truncation,
+            truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
+            adapter=adapter,
         )  # fmt: skip
         facts = inspect_checkpoint(checkpoint, options)
         if json_out == "-":

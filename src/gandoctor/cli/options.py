@@ -42,6 +42,26 @@ LatentDistOpt = Annotated[LatentDistribution, typer.Option("--latent", help="Dis
 ClassesOpt = Annotated[
     int | None, typer.Option(help="Conditional generator: pass labels of this many classes.")
 ]
+ForwardKwargsOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="JSON",
+        help="Keyword arguments for every generator call, e.g. '{\"depth\": 3}'.",
+    ),
+]
+OutputIndexOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="N|KEY", help="Take this item of a tuple, list or dict the generator returns."
+    ),
+]
+AdapterOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="FILE.py|MODULE",
+        help="Adapter whose build(state, **arch_kwargs) returns the generator (README).",
+    ),
+]
 TruncationOpt = Annotated[
     float,
     typer.Option(

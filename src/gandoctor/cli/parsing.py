@@ -29,22 +29,14 @@ def load_options(
     latent: LatentDistribution = LatentDistribution.NORMAL,
     num_classes: int | None = None,
     truncation: float = 1.0,
+    forward_kwargs: str | None = None,
+    output_index: str | None = None,
+    adapter: str | None = None,
 ) -> LoadOptions:
     """LoadOptions from the loading options' command-line text."""
-    kwargs: dict[str, Any] = {}
-    if arch_kwargs is not None:
-        try:
-            kwargs = json.loads(arch_kwargs)
-        except json.JSONDecodeError as error:
-            raise ConfigError(
-                f"--arch-kwargs is not valid JSON ({error.msg}): {arch_kwargs}"
-            ) from None
-        except RecursionError:  # JSON nested thousands deep
-            raise ConfigError(f"--arch-kwargs is nested too deeply: {arch_kwargs[:40]}") from None
-        if not isinstance(kwargs, dict):
-            raise ConfigError(f"--arch-kwargs must be a JSON object, got {arch_kwargs}")
-        if arch is None:
-            raise ConfigError("--arch-kwargs needs --arch")
+    kwargs = json_object(arch_kwargs, "--arch-kwargs")
+    if arch_kwargs is not None and arch is None and adapter is None:
+        raise ConfigError("--arch-kwargs needs --arch or --adapter")
     return LoadOptions(
         arch=arch,
         arch_kwargs=kwargs,
@@ -57,7 +49,35 @@ def load_options(
         latent_distribution=latent,
         num_classes=num_classes,
         truncation=truncation,
+        forward_kwargs=json_object(forward_kwargs, "--forward-kwargs"),
+        output_index=_index(output_index),
+        adapter=adapter,
     )
+
+
+def json_object(text: str | None, option: str) -> dict[str, Any]:
+    """A JSON object given on the command line; {} when the option is absent."""
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{option} is not valid JSON ({error.msg}): {text}") from None
+    except RecursionError:  # JSON nested thousands deep
+        raise ConfigError(f"{option} is nested too deeply: {text[:40]}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{option} must be a JSON object, got {text}")
+    return value
+
+
+def _index(text: str | None) -> int | str | None:
+    """``--output-index``: a whole number is a position, anything else a dict key."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
 
 
 def ints(text: str, option: str) -> tuple[int, ...]:

@@ -14,14 +14,17 @@ from gandoctor.cli import parsing
 from gandoctor.cli.app import app
 from gandoctor.cli.common import user_errors, write_text
 from gandoctor.cli.options import (
+    AdapterOpt,
     ArchKwargsOpt,
     ArchOpt,
     ClassesOpt,
     DeviceOpt,
+    ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
     LatentDistOpt,
     LatentOpt,
+    OutputIndexOpt,
     PrefixOpt,
     TruncationOpt,
     TrustOpt,
@@ -58,6 +61,9 @@ def preflight(
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
     truncation: TruncationOpt = 1.0,
+    forward_kwargs: ForwardKwargsOpt = None,
+    output_index: OutputIndexOpt = None,
+    adapter: AdapterOpt = None,
     disc: Annotated[
         str | None,
         typer.Option(
@@ -106,7 +112,8 @@ def preflight(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
-            truncation=truncation,
+            truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
+            adapter=adapter,
         )  # fmt: skip
         probe = replace(
             _PREFLIGHT.probe, steps=steps, batch_size=batch_size, seed=seed, device=device,

@@ -17,13 +17,16 @@ from gandoctor.cli.app import app
 from gandoctor.cli.common import progress_bar, user_errors, write_text
 from gandoctor.cli.interrupted import partial_reports
 from gandoctor.cli.options import (
+    AdapterOpt,
     ArchKwargsOpt,
     ArchOpt,
     ClassesOpt,
+    ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
     LatentDistOpt,
     LatentOpt,
+    OutputIndexOpt,
     PrefixOpt,
     RangeOpt,
     TruncationOpt,
@@ -71,6 +74,9 @@ def probe(
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
     truncation: TruncationOpt = 1.0,
+    forward_kwargs: ForwardKwargsOpt = None,
+    output_index: OutputIndexOpt = None,
+    adapter: AdapterOpt = None,
     steps: StepsOpt = None,
     batch_size: BatchOpt = None,
     seed: SeedOpt = None,
@@ -167,7 +173,8 @@ def probe(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
-            truncation=truncation,
+            truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
+            adapter=adapter,
         )  # fmt: skip
         from gandoctor.api import probe as run_probe
         from gandoctor.judge.gate import parse_fail_on

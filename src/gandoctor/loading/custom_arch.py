@@ -1,5 +1,10 @@
-"""``--arch``: the user names the generator class, as ``package.module:Class`` or
-``path/to/file.py:Class``.
+"""``--arch``: the user names what builds the generator, as ``package.module:NAME`` or
+``path/to/file.py:NAME``: a class, a function or a classmethod (``Generator.from_config``)
+that returns an ``nn.Module``.
+
+``--arch-kwargs`` values may themselves build objects, for constructors that take a module
+or a config object: ``{"$call": "package.module:NAME", ...kwargs}`` is replaced by the
+result of that call (nested as deep as needed).
 
 This is the one place gandoctor imports user code, and only because the user asked for it on
 the command line. Every way the option can be wrong becomes one :class:`ConfigError` line.
@@ -42,37 +47,85 @@ def split_arch(arch: str) -> tuple[str, str]:
     return location.strip(), attribute.strip()
 
 
-def import_arch_class(arch: str) -> type[nn.Module]:
-    """The ``nn.Module`` subclass that ``arch`` names."""
+CALL = "$call"
+"""The key of an ``--arch-kwargs`` value that is built by a call (module docstring)."""
+
+
+def import_arch_target(arch: str) -> Any:
+    """What ``arch`` names: a class, function or other callable."""
     location, attribute = split_arch(arch)
     module = _import_file(location) if is_file_reference(location) else _import_dotted(location)
     target: Any = module
-    for part in attribute.split("."):  # "Outer.Inner" reaches nested classes
+    for part in attribute.split("."):  # "Outer.Inner" and "Class.factory" reach inside
         if not hasattr(target, part):
             raise ConfigError(f"{{opt:arch}} {arch}: {location} has no attribute {attribute!r}")
         target = getattr(target, part)
+    if not callable(target):
+        kind = type(target).__name__
+        raise ConfigError(
+            f"{{opt:arch}} {arch}: {attribute} is a {kind}, not a class or function that "
+            "returns a torch.nn.Module"
+        )
+    return target
+
+
+def import_arch_class(arch: str) -> type[nn.Module]:
+    """The ``nn.Module`` subclass that ``arch`` names (where only a class will do)."""
+    target = import_arch_target(arch)
     if not (isinstance(target, type) and issubclass(target, nn.Module)):
         kind = type(target).__name__
         raise ConfigError(
-            f"{{opt:arch}} {arch}: {attribute} is a {kind}, not a torch.nn.Module subclass"
+            f"{{opt:arch}} {arch}: {arch.rpartition(':')[2]} is a {kind}, not a "
+            "torch.nn.Module subclass"
         )
     return target
 
 
 def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
-    """Import ``arch`` and construct it with ``kwargs`` (the ``--arch-kwargs``)."""
-    cls = import_arch_class(arch)
+    """Import ``arch`` and call it with ``kwargs`` (the ``--arch-kwargs``, their ``$call``
+    values built first); the result must be an ``nn.Module``."""
+    target = import_arch_target(arch)
+    built = {name: resolve_calls(value, arch) for name, value in kwargs.items()}
+    name = getattr(target, "__qualname__", arch)
     try:
         with user_code():
-            return cls(**kwargs)
+            module = target(**built)
     except (Exception, SystemExit) as exc:
         # The constructor is user code: a TypeError usually means the kwargs do not match its
         # signature, anything else is the class rejecting their values. Either way the user
         # fixes the option, so it is reported as one line rather than a traceback.
         raise ConfigError(
-            f"{{opt:arch}} {arch}: constructing {cls.__name__} with {{opt:arch_kwargs}} "
+            f"{{opt:arch}} {arch}: calling {name} with {{opt:arch_kwargs}} "
             f"{dict(kwargs)!r} "
             f"failed: {describe_exception(exc)}"
+        ) from exc
+    if not isinstance(module, nn.Module):
+        raise ConfigError(
+            f"{{opt:arch}} {arch}: {name} returned a {type(module).__name__}, not a torch.nn.Module"
+        )
+    return module
+
+
+def resolve_calls(value: Any, arch: str) -> Any:
+    """``value`` with every ``{"$call": "module:NAME", ...}`` replaced by that call's result."""
+    if isinstance(value, list):
+        return [resolve_calls(item, arch) for item in value]
+    if not isinstance(value, dict):
+        return value
+    kwargs = {k: resolve_calls(v, arch) for k, v in value.items() if k != CALL}
+    if CALL not in value:
+        return kwargs
+    reference = value[CALL]
+    if not isinstance(reference, str):
+        raise ConfigError(f'{{opt:arch_kwargs}}: {CALL} takes "module:NAME", got {reference!r}')
+    target = import_arch_target(reference)
+    try:
+        with user_code():
+            return target(**kwargs)
+    except (Exception, SystemExit) as exc:
+        raise ConfigError(
+            f"{{opt:arch_kwargs}}: {CALL} {reference} with {kwargs!r} failed: "
+            f"{describe_exception(exc)}"
         ) from exc
 
 

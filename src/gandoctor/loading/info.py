@@ -7,6 +7,8 @@ from typing import Any
 
 from torch import nn
 
+from gandoctor.enums import LatentDistribution
+
 
 @dataclass(frozen=True)
 class GeneratorInfo:
@@ -46,9 +48,17 @@ class GeneratorInfo:
     """What the file says about the generator and its training (a StyleGAN snapshot's
     z_dim, w_dim, mapping layers, ADA's augment p, training_set_kwargs, ...)."""
 
+    latent_distribution: str | None = None
+    """How z is drawn, as an adapter's GeneratorSpec declares it; None = not declared."""
+
     def classes(self, asked: int | None) -> int | None:
         """The classes a probe draws labels from: the option's, else the file's."""
         return asked or self.num_classes
+
+    def distribution(self, asked: LatentDistribution) -> LatentDistribution:
+        """How a probe draws z: ``--latent`` where it is not the default (normal), else the
+        declared distribution."""
+        return choose_distribution(asked, self.latent_distribution)
 
     def to_dict(self) -> dict[str, Any]:
         """The facts as JSON-ready values: tuples become lists."""
@@ -62,6 +72,13 @@ class LoadedGenerator:
     module: nn.Module
     """On the requested device, float32, eval mode; parameters keep ``requires_grad``."""
     info: GeneratorInfo
+
+
+def choose_distribution(asked: LatentDistribution, declared: str | None) -> LatentDistribution:
+    """``--latent`` where it is not the default (normal), else the declared distribution."""
+    if asked != LatentDistribution.NORMAL or declared is None:
+        return asked
+    return LatentDistribution(declared)
 
 
 def _jsonable(value: Any) -> Any:

@@ -155,7 +155,8 @@ def probe_output(
     if not isinstance(output, torch.Tensor):
         raise CheckpointError(
             f"{path}: the generator's forward returned a {type(output).__name__}, not a tensor; "
-            "wrap the generator so that forward returns the generated batch only"
+            "pass {opt:output_index} N (or a dict key) to take the samples from it, or an "
+            "{opt:adapter}"
         )
     if not output.is_floating_point():
         raise CheckpointError(

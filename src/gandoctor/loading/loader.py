@@ -11,6 +11,7 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
+from gandoctor.loading.adapters import build_with_adapter
 from gandoctor.loading.common import (
     check_latent_shape,
     check_output_range,
@@ -19,7 +20,8 @@ from gandoctor.loading.common import (
 )
 from gandoctor.loading.custom_arch import build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
-from gandoctor.loading.info import GeneratorInfo, LoadedGenerator
+from gandoctor.loading.forward import adapt_forward
+from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
 from gandoctor.loading.inspection import detect_output_range, infer_latent_shape, probe_output
 from gandoctor.loading.registry import (
     ARCH_KEY,
@@ -50,6 +52,12 @@ class _Built:
     output_range: tuple[float, float] | None
     mismatch_context: str
     mismatch_hint: str
+    weights_loaded: bool = False
+    """The builder loaded the weights itself (an adapter): no strict load after it."""
+    num_classes: int | None = None
+    """Classes the file or the adapter declares."""
+    latent_distribution: str | None = None
+    """How z is drawn, where an adapter declares it."""
 
 
 def load_generator(
@@ -77,7 +85,7 @@ def load_generator(
     else:
         latent_shape, latent_source = infer_latent_shape(checkpoint.path, module)
     guessed = latent_source in ("attribute", "first layer")
-    declared_classes = source.num_classes if isinstance(source, ModuleSource) else None
+    declared_classes = source.num_classes if isinstance(source, ModuleSource) else built.num_classes
     num_classes = options.num_classes or declared_classes
     output = probe_output(
         checkpoint.path,
@@ -85,7 +93,7 @@ def load_generator(
         latent_shape,
         str(device),
         hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
-        distribution=options.latent_distribution,
+        distribution=choose_distribution(options.latent_distribution, built.latent_distribution),
         num_classes=num_classes,
     )
     output_range, range_source = detect_output_range(
@@ -107,6 +115,7 @@ def load_generator(
         stripped_prefix=source.stripped_prefix,
         num_classes=declared_classes,
         details=source.details,
+        latent_distribution=built.latent_distribution,
     )
     return LoadedGenerator(module=module, info=info)
 
@@ -117,12 +126,14 @@ def _checked_options(
     """The latent shape and output range the user gave, checked before the file is read."""
     if options.arch is not None:
         split_arch(options.arch)  # an empty or malformed --arch fails before the file is read
-    if options.arch_kwargs and not options.arch:
+    if options.arch_kwargs and not (options.arch or options.adapter):
         # Silently ignoring them would probe a different generator than the user described.
         raise ConfigError(
-            "{opt:arch_kwargs} needs {opt:arch}: without it the architecture and its "
-            "kwargs come from the checkpoint"
+            "{opt:arch_kwargs} needs {opt:arch} or {opt:adapter}: without them the "
+            "architecture and its kwargs come from the checkpoint"
         )
+    if options.arch and options.adapter:
+        raise ConfigError("{opt:arch} and {opt:adapter} both build the generator: pass one")
     latent = options.latent_shape
     shown = options.output_range
     return (
@@ -156,7 +167,7 @@ def _built_module(
             )
             built = replace(built, source=source.facts_origin, mismatch_context=context)
     module = built.module.float()
-    if isinstance(source, StateSource):
+    if isinstance(source, StateSource) and not built.weights_loaded:
         load_state_strict(
             module,
             checkpoint.tensors,
@@ -169,6 +180,7 @@ def _built_module(
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
     _truncate(module, options.truncation, checkpoint.path)
+    module = adapt_forward(module, options.forward_kwargs, options.output_index)
     return built, module.eval()
 
 
@@ -187,6 +199,21 @@ def _truncate(module: nn.Module, psi: float, path: str) -> None:
 def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -> _Built:
     """Choose the architecture (``--arch``, then metadata, then recognition) and build it."""
     path = checkpoint.path
+    if options.adapter:
+        adapted = build_with_adapter(options.adapter, checkpoint.tensors, options.arch_kwargs)
+        return _Built(
+            module=adapted.module,
+            architecture=f"{type(adapted.module).__name__} (from {options.adapter})",
+            source="--adapter",
+            kwargs=dict(options.arch_kwargs),
+            latent_shape=adapted.latent_shape or facts.latent_shape,
+            output_range=adapted.output_range or facts.output_range,
+            mismatch_context="",
+            mismatch_hint="",
+            weights_loaded=True,
+            num_classes=adapted.num_classes,
+            latent_distribution=adapted.latent_distribution,
+        )
     if options.arch:
         # The file's declared shape and range still describe it when the user named the same
         # class the file names (the flow the metadata refusal suggests) or the file names none.

@@ -70,7 +70,9 @@ def run_preflight(
         else build_discriminator(disc, disc_kwargs or {}, probe.seed, load_options.device)
     )
     spec = LatentSpec(
-        info.latent_shape, load_options.latent_distribution, info.classes(load_options.num_classes)
+        info.latent_shape,
+        info.distribution(load_options.latent_distribution),
+        info.classes(load_options.num_classes),
     )
     raw = read_raw(os.fspath(data), config.raw_files)
     shape = shape_check(raw, info.output_shape)

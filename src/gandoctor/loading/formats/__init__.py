@@ -168,6 +168,11 @@ def _stylegan_snapshot(name: str, options: LoadOptions, device: torch.device) ->
 
 
 def _refuse_arch(source: ModuleSource, options: LoadOptions) -> ModuleSource:
+    if options.adapter:
+        raise ConfigError(
+            f"{{opt:adapter}} does not apply to {source.checkpoint.path}: it is a "
+            f"{source.format} file that carries its own architecture ({source.architecture})"
+        )
     if options.arch:
         # Building --arch and ignoring the file's module, or the reverse, would both probe
         # something other than what the user believes.

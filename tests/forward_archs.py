@@ -1,0 +1,93 @@
+"""Generators as other repositories write them, loaded the way a user's are (``--arch
+tests/forward_archs.py:NAME``): normalised weights, factories, constructors that take
+modules or configs, forwards that need more than z or return more than an image. All make
+16x16 grey images from a 16-vector."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrizations, spectral_norm, weight_norm
+
+LATENT = 16
+
+
+def _mlp(first: nn.Module) -> nn.Sequential:
+    return nn.Sequential(first, nn.ReLU(), nn.Linear(64, 256), nn.Tanh())
+
+
+class SpectralNormGenerator(nn.Module):
+    """The old hook API, as SAGAN-style repositories use it: ``weight_orig``, ``weight_u``
+    and ``weight_v`` in the state dict, ``weight`` recomputed before every forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _mlp(spectral_norm(nn.Linear(LATENT, 64)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, 1, 16, 16)
+
+
+class ParametrizedSpectralNormGenerator(SpectralNormGenerator):
+    """The parametrization API: ``parametrizations.weight.original``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _mlp(parametrizations.spectral_norm(nn.Linear(LATENT, 64)))
+
+
+class WeightNormGenerator(SpectralNormGenerator):
+    """Weight normalisation: ``weight_g`` and ``weight_v``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _mlp(weight_norm(nn.Linear(LATENT, 64)))
+
+
+class DepthAlphaGenerator(nn.Module):
+    """A progressive-growing forward, ``G(z, depth, alpha)``: needs --forward-kwargs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = _mlp(nn.Linear(LATENT, 64))
+
+    def forward(self, z: torch.Tensor, depth: int, alpha: float) -> torch.Tensor:
+        assert depth == 3 and alpha == 1.0, "called without the forward kwargs"
+        return self.net(z).view(-1, 1, 16, 16)
+
+
+class TupleGenerator(DepthAlphaGenerator):
+    """Returns ``(image, w)``, as StyleGAN-like code does: needs --output-index 0."""
+
+    def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        return self.net(z).view(-1, 1, 16, 16), z
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """A config object some constructors take instead of plain arguments."""
+
+    hidden: int = 64
+
+
+class ConfiguredGenerator(nn.Module):
+    """Built from a config object and an activation module, through a classmethod."""
+
+    def __init__(self, config: GeneratorConfig, activation: nn.Module) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(LATENT, config.hidden), activation,
+                                 nn.Linear(config.hidden, 256), nn.Tanh())  # fmt: skip
+
+    @classmethod
+    def from_config(cls, hidden: int = 64) -> ConfiguredGenerator:
+        return cls(GeneratorConfig(hidden), nn.ReLU())
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, 1, 16, 16)
+
+
+def make_generator(hidden: int = 64) -> nn.Module:
+    """A factory function rather than a class."""
+    return ConfiguredGenerator(GeneratorConfig(hidden), nn.ReLU())
