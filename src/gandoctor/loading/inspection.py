@@ -89,17 +89,34 @@ def latent_from_first_layer(module: nn.Module) -> tuple[int, ...] | None:
 
     The size is read from the loaded weight rather than ``in_features``/``in_channels``: a lazy
     layer (nn.LazyLinear) gets its weight from the checkpoint but keeps a zero ``in_features``
-    until its first forward.
+    until its first forward. Spectral and weight normalisation store the weight under other
+    names (``weight_orig``, ``weight_v``, ``parametrizations.weight.original``, a SAGAN-style
+    wrapper's ``weight_bar``); the shape is the same.
     """
     layer = first_parameterised_layer(module)
-    if not isinstance(layer, nn.Linear | nn.ConvTranspose2d) or isinstance(
-        layer.weight, UninitializedParameter
-    ):
+    if not isinstance(layer, nn.Linear | nn.ConvTranspose2d):
+        return None
+    weight = _stored_weight(layer)
+    if weight is None:
         return None
     # Linear weights are (out, in); ConvTranspose2d weights are (in, out / groups, kH, kW).
     if isinstance(layer, nn.Linear):
-        return (int(layer.weight.shape[1]),)
-    return (int(layer.weight.shape[0]), 1, 1)
+        return (int(weight.shape[1]),)
+    return (int(weight.shape[0]), 1, 1)
+
+
+_WEIGHT_NAMES = ("weight_orig", "weight_v", "weight_bar")
+
+
+def _stored_weight(layer: nn.Module) -> torch.Tensor | None:
+    """The layer's weight as stored, whatever normalisation renamed it; None if unknown."""
+    candidates = [p for n, p in layer.named_parameters() if n in _WEIGHT_NAMES]
+    candidates += [p for n, p in layer.named_parameters() if n.endswith("weight.original")]
+    weight = layer.__dict__.get("_parameters", {}).get("weight")
+    found = weight if isinstance(weight, torch.Tensor) else next(iter(candidates), None)
+    if found is None or isinstance(found, UninitializedParameter) or found.dim() < 2:
+        return None
+    return found
 
 
 def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], str]:
@@ -117,6 +134,10 @@ def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], s
         f"{path}: cannot tell the generator's latent shape ({type(module).__name__} {found} "
         "and has no nz/z_dim/latent_dim attribute); pass {opt:latent_shape}, e.g. 100,1,1"
     )
+
+
+class ForwardFailed(CheckpointError):
+    """The generator's forward raised on the latents it was given."""
 
 
 def probe_output(
@@ -148,7 +169,7 @@ def probe_output(
             output = module(*inputs)
     except (Exception, SystemExit) as exc:  # SystemExit: user code calling sys.exit()
         # User code may raise anything; the message keeps its type and text on one line.
-        raise CheckpointError(
+        raise ForwardFailed(
             f"{path}: the generator's forward failed on a latent of shape "
             f"{format_shape(latents.shape)}: {describe_exception(exc)}{suffix}"
         ) from exc
@@ -170,6 +191,29 @@ def probe_output(
             f"({PROBE_BATCH}, C, H, W) images"
         )
     return output
+
+
+def probe_first_working(
+    path: str,
+    module: nn.Module,
+    candidates: list[tuple[int, ...]],
+    device: str,
+    **probe: Any,
+) -> tuple[tuple[int, ...], torch.Tensor, list[str]]:
+    """The first latent shape of ``candidates`` whose forward runs, its output, and the shapes
+    whose forward failed before it (``probe_output``'s keyword arguments pass through). A
+    forward that runs but returns something unusable is the answer, not a reason to try the
+    next shape. Where no forward runs, the error is that of the first candidate."""
+    tried: list[str] = []
+    first: ForwardFailed | None = None
+    for shape in candidates:
+        try:
+            return shape, probe_output(path, module, shape, device, **probe), tried
+        except ForwardFailed as exc:
+            first = first or exc
+            tried.append(f"{shape} failed")
+    assert first is not None, "no latent shape to try"
+    raise first
 
 
 def last_leaf_module(module: nn.Module) -> nn.Module:

@@ -22,7 +22,11 @@ from gandoctor.loading.custom_arch import build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.forward import adapt_forward
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
-from gandoctor.loading.inspection import detect_output_range, infer_latent_shape, probe_output
+from gandoctor.loading.inspection import (
+    detect_output_range,
+    infer_latent_shape,
+    probe_first_working,
+)
 from gandoctor.loading.registry import (
     ARCH_KEY,
     OTHER_ARCH_HINT,
@@ -87,15 +91,18 @@ def load_generator(
     guessed = latent_source in ("attribute", "first layer")
     declared_classes = source.num_classes if isinstance(source, ModuleSource) else built.num_classes
     num_classes = options.num_classes or declared_classes
-    output = probe_output(
+    latent_shape, output, tried = probe_first_working(
         checkpoint.path,
         module,
-        latent_shape,
+        _latent_candidates(latent_shape) if guessed else [latent_shape],
         str(device),
         hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
         distribution=choose_distribution(options.latent_distribution, built.latent_distribution),
         num_classes=num_classes,
     )
+    details = dict(source.details)
+    if tried:  # say what the guess took, so a wrong one is easy to spot
+        details["latent_shape_tried"] = [*tried, f"{latent_shape} worked"]
     output_range, range_source = detect_output_range(
         module, output, option_range, built.output_range
     )
@@ -114,10 +121,19 @@ def load_generator(
         key=source.key,
         stripped_prefix=source.stripped_prefix,
         num_classes=declared_classes,
-        details=source.details,
+        details=details,
         latent_distribution=built.latent_distribution,
     )
     return LoadedGenerator(module=module, info=info)
+
+
+def _latent_candidates(guess: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """A guessed latent size n as guessed, then the other of (n,) and (n, 1, 1): never a
+    shape with more dimensions than a first Linear or ConvTranspose2d takes."""
+    n = guess[0]
+    if guess not in ((n,), (n, 1, 1)):
+        return [guess]
+    return [guess, (n, 1, 1) if guess == (n,) else (n,)]
 
 
 def _checked_options(

@@ -3,7 +3,6 @@ train/eval behaviour and batches of one. Each returns one :class:`Check` row."""
 
 from __future__ import annotations
 
-import copy
 import math
 
 import torch
@@ -194,7 +193,9 @@ def mode_check(
     norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     frozen_stats = [m for m in norms if m.momentum == 0 and m.track_running_stats]
     rng = torch.Generator().manual_seed(0)
-    model = copy.deepcopy(generator) if untrained else generator
+    # No copy: frozen() restores every buffer and momentum it changes, and a copy would fail
+    # on generators that keep computed tensors as attributes (spectral norm's weight).
+    model = generator
     with frozen(model, train_mode=False), torch.no_grad():
         if untrained:
             for m in model.modules():
