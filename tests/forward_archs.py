@@ -5,6 +5,7 @@ modules or configs, forwards that need more than z or return more than an image.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -43,7 +44,9 @@ class WeightNormGenerator(SpectralNormGenerator):
 
     def __init__(self) -> None:
         super().__init__()
-        self.net = _mlp(weight_norm(nn.Linear(LATENT, 64)))
+        with warnings.catch_warnings():  # the old API, deprecated but in use
+            warnings.simplefilter("ignore", FutureWarning)
+            self.net = _mlp(weight_norm(nn.Linear(LATENT, 64)))
 
 
 class DepthAlphaGenerator(nn.Module):

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import torch
 from torch import nn
 
 from gandoctor.errors import ConfigError
@@ -159,6 +160,7 @@ def _import_dotted(name: str) -> ModuleType:
     except (Exception, SystemExit) as exc:  # SystemExit: a module that calls sys.exit()
         raise ConfigError(
             f"{{opt:arch}}: importing module {name!r} failed: {describe_exception(exc)}"
+            f"{_cuda_hint(exc)}"
         ) from exc
 
 
@@ -183,9 +185,21 @@ def _import_file(location: str) -> ModuleType:
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
         raise ConfigError(
-            f"{{opt:arch}}: importing {location} failed: {describe_exception(exc)}"
+            f"{{opt:arch}}: importing {location} failed: {describe_exception(exc)}{_cuda_hint(exc)}"
         ) from exc
     return module
+
+
+def _cuda_hint(exc: BaseException) -> str:
+    """What to do about a package that needs CUDA as it is imported: some assert a GPU at
+    module level, others load CUDA-saved tensors without ``map_location``."""
+    if "cuda" not in str(exc).lower() or torch.cuda.is_available():
+        return ""
+    return (
+        "; the package demands CUDA when it is imported and this machine has none: an "
+        "{opt:adapter} can import it with torch.cuda.is_available patched to True and build "
+        "the generator on the CPU (examples/adapters/lightweight_gan.py)"
+    )
 
 
 def _identifier(text: str) -> str:
