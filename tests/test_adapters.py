@@ -248,3 +248,38 @@ def test_a_spec_with_a_bad_shape_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"GeneratorSpec\.latent_shape"):
         load_generator(path, LoadOptions(adapter=str(adapter)))
     assert GeneratorSpec(torch.nn.Linear(2, 2)).num_classes is None
+
+
+class _EvalModeCollapses(torch.nn.Module):
+    """An untrained BatchNorm generator whose running statistics shrink its eval-mode output
+    to nothing (FasGAN-like: running_var huge), while train mode is fine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = torch.nn.Linear(16, 256)
+        self.bn = torch.nn.BatchNorm1d(256)
+        with torch.no_grad():
+            self.bn.running_var.fill_(1e14)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.bn(self.fc(z))).view(-1, 1, 16, 16)
+
+
+def test_a_generator_fine_in_train_mode_is_not_called_broken() -> None:
+    from conftest import _digits
+
+    from gandoctor.config import ProbeConfig
+    from gandoctor.enums import FindingCode, Severity
+    from gandoctor.probing.loop import run_probe
+
+    torch.manual_seed(0)
+    eval_mode = run_probe(_EvalModeCollapses(), (16,), _digits(16).clone(), ProbeConfig(steps=5))
+    (finding,) = eval_mode.findings
+    assert (finding.code, finding.severity) == (FindingCode.MODE_MISMATCH, Severity.FAIL)
+    assert "--train-mode" in finding.remedy and "in train mode the samples" in finding.message
+    assert eval_mode.summary is None and "train mode only" in eval_mode.stop_reason
+    train_mode = run_probe(_EvalModeCollapses(), (16,), _digits(16).clone(),
+                           ProbeConfig(steps=5, train_mode=True))  # fmt: skip
+    assert train_mode.summary is not None
+    assert all(f.code != FindingCode.MODE_MISMATCH or f.severity != Severity.FAIL
+               for f in train_mode.findings)  # fmt: skip

@@ -5,7 +5,8 @@
 - a severity, ``fail`` / ``warn`` / ``info``: every finding of that severity or worse
   (``fail``, the default, fails on fail-severity findings; ``warn`` on warnings too);
 - a finding code, ``saturation``: that code at any severity, a warning or a note included
-  (naming a code opts into it; ``mode_mismatch`` is only ever a note);
+  (naming a code opts into it; ``mode_mismatch`` is a note, or a fail where the
+  generator works in train mode only);
 - a code with a severity, ``saturation:fail``: that code at that severity or worse;
 - ``borderline``: also let borderline findings fail the gate (below);
 - ``none`` (alone): never fail on findings.

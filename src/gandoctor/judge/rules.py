@@ -32,7 +32,7 @@ def find(
     if not any(f.code == FindingCode.BROKEN for f in findings):
         findings += _range_mismatch(health, t)
     difference = health.train_eval_difference
-    broken = any(f.code == FindingCode.BROKEN for f in findings)
+    broken = any(f.code in (FindingCode.BROKEN, FindingCode.MODE_MISMATCH) for f in findings)
     if (
         not broken
         and difference is not None
@@ -65,6 +65,9 @@ def _broken(summary: Summary | None, h: GeneratorHealth, t: Thresholds) -> list[
                 nonfinite_parameters=h.nonfinite_parameters,
             )
         ]
+    wrong_mode = _eval_mode_only(h, t)
+    if wrong_mode:
+        return wrong_mode
     if h.nonfinite_output_share > 0:
         return [
             broken(
@@ -102,6 +105,40 @@ def _broken(summary: Summary | None, h: GeneratorHealth, t: Thresholds) -> list[
             )
         ]
     return []
+
+
+def _eval_mode_only(h: GeneratorHealth, t: Thresholds) -> list[Finding]:
+    """NaN samples, or samples that ignore z, in eval mode only, where train mode is fine:
+    the BatchNorm running statistics do not describe the generator (an untrained one keeps
+    mean 0 and variance 1, and BigGAN gave NaN at random init), so the generator is not
+    broken, the mode is."""
+    if h.probed_in_train_mode or h.other_mode_spread is None or h.real_spread <= 0:
+        return []
+    eval_bad = h.nonfinite_output_share > 0 or h.spread_ratio < t.ignores_z_ratio
+    train_ratio = h.other_mode_spread / h.real_spread
+    if not eval_bad or train_ratio < t.ignores_z_ratio:
+        return []
+    what = (
+        f"{h.nonfinite_output_share:.1%} of generated values are NaN/Inf"
+        if h.nonfinite_output_share > 0
+        else f"the samples vary {h.spread_ratio:.1e} times as much as the real data"
+    )
+    return [
+        Finding(
+            FindingCode.MODE_MISMATCH,
+            Severity.FAIL,
+            f"in eval mode {what}, but in train mode the samples are finite and vary "
+            f"{train_ratio:.2f} times as much as the real data: the BatchNorm running "
+            "statistics do not describe this generator",
+            "probe with --train-mode (as an untrained or freshly built generator must be), "
+            "or save the running statistics with the weights",
+            {
+                "eval_spread_ratio": h.spread_ratio,
+                "train_spread_ratio": train_ratio,
+                "eval_nonfinite_share": h.nonfinite_output_share,
+            },
+        )
+    ]
 
 
 # Below this share of the output range, generated values are too narrow for their span to

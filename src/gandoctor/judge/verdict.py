@@ -20,6 +20,16 @@ def overall(findings: Iterable[Finding]) -> Verdict:
     return Verdict.HEALTHY
 
 
+def unusable(findings: Iterable[Finding]) -> bool:
+    """Nothing can be measured on the generator as it is called: broken, or usable only in
+    the other mode (a fail-severity mode_mismatch)."""
+    return any(
+        f.code == FindingCode.BROKEN
+        or (f.code == FindingCode.MODE_MISMATCH and f.severity == Severity.FAIL)
+        for f in findings
+    )
+
+
 def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> bool:
     """True once more D steps cannot improve the verdict any more.
 

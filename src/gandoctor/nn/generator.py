@@ -26,7 +26,7 @@ def check_health(
     nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
     with torch.no_grad():
         fakes = torch.cat([generator(*inputs) for inputs in z_batches])
-        difference = None
+        difference = other_share = other_spread = None
         if mode_matters(generator):
             # The same first latent batch through the other mode. BatchNorm momentum is 0
             # under frozen(), but 0 * NaN batch statistics still write NaN: keep a copy.
@@ -39,6 +39,9 @@ def check_health(
                 buffer.copy_(copy)
             train_out, eval_out = (this_mode, other_mode) if train else (other_mode, this_mode)
             difference = metrics.relative_difference(train_out, eval_out)
+            other_share = float((~torch.isfinite(other_mode)).double().mean())
+            if other_share == 0 and len(other_mode) > 1:
+                other_spread = metrics.sample_spread(other_mode)
     nonfinite_share = float((~torch.isfinite(fakes)).double().mean())
     return GeneratorHealth(
         nonfinite_parameters=nonfinite_parameters,
@@ -52,6 +55,9 @@ def check_health(
         real_max=_extreme(heldout_real, torch.max),
         output_range=output_range,
         extreme_uncertainty=max(_extreme_gap(fakes), _extreme_gap(heldout_real)),
+        probed_in_train_mode=train,
+        other_mode_nonfinite_share=other_share,
+        other_mode_spread=other_spread,
     )
 
 

@@ -26,7 +26,7 @@ from gandoctor.enums import Verdict
 from gandoctor.errors import ConfigError, DataError
 from gandoctor.judge.rules import find
 from gandoctor.judge.summarise import summarize
-from gandoctor.judge.verdict import is_settled, overall
+from gandoctor.judge.verdict import is_settled, overall, unusable
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import check_health, frozen
 from gandoctor.nn.latent import LatentSpec, first
@@ -67,8 +67,10 @@ def run_probe(
             generator, drawn.heldout_latents, drawn.heldout_real, config.train_mode, output_range
         )
         state.findings = find(None, state.health, config.thresholds)
-        if overall(state.findings) == Verdict.BROKEN:
-            state.stop("stopped before training D: the generator is broken")
+        if unusable(state.findings):
+            broken = overall(state.findings) == Verdict.BROKEN
+            why = "the generator is broken" if broken else "it works in train mode only"
+            state.stop(f"stopped before training D: {why}")
             return state.outcome()
         recorder = LayerRecorder(generator, params) if config.per_layer else None
         disc = fresh_discriminator(tuple(real.shape[1:]), config)

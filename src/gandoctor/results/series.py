@@ -129,6 +129,11 @@ class GeneratorHealth:
     """Extremes of the held-out real values, after scaling to the generator's range."""
     output_range: tuple[float, float] | None = None
     """The range the real data were scaled to, when known."""
+    probed_in_train_mode: bool = False
+    other_mode_nonfinite_share: float | None = None
+    other_mode_spread: float | None = None
+    """The same first latent batch in the other mode (train mode when probed in eval): share
+    of NaN/Inf values and spread; None where the modes cannot differ."""
     extreme_uncertainty: float = 0.0
     """How far those extremes move with the samples drawn (nn.generator._extreme_gap): the
     uncertainty of the range_mismatch finding's figures, in output units."""
