@@ -283,3 +283,40 @@ def test_a_generator_fine_in_train_mode_is_not_called_broken() -> None:
     assert train_mode.summary is not None
     assert all(f.code != FindingCode.MODE_MISMATCH or f.severity != Severity.FAIL
                for f in train_mode.findings)  # fmt: skip
+
+
+def test_an_observed_output_range_is_shown_as_a_guess(tmp_path: Path) -> None:
+    """A generator without a final activation: the range the data are scaled to is read off
+    its outputs, and the report says so and points to --output-range."""
+    from conftest import _digits, write_pngs
+
+    class Unbounded(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = torch.nn.Linear(16, 256)
+
+        def forward(self, z: torch.Tensor) -> torch.Tensor:
+            return self.fc(z).view(-1, 1, 16, 16)
+
+    module_file = tmp_path / "unbounded.py"
+    module_file.write_text(
+        textwrap.dedent("""
+        import torch
+        class Unbounded(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = torch.nn.Linear(16, 256)
+            def forward(self, z):
+                return self.fc(z).view(-1, 1, 16, 16)
+    """)
+    )
+    path = saved(tmp_path, Unbounded())
+    write_pngs(tmp_path / "imgs", _digits(16)[:300])
+    result = runner.invoke(app, ["probe", str(path), "--arch", f"{module_file}:Unbounded",
+                                 "--data", str(tmp_path / "imgs"), "--steps", "3"])  # fmt: skip
+    assert result.exit_code in (0, 1), result.output
+    assert "is a guess from the generator's own outputs" in " ".join(result.output.split())
+    declared = runner.invoke(app, ["probe", str(path), "--arch", f"{module_file}:Unbounded",
+                                   "--data", str(tmp_path / "imgs"), "--steps", "3",
+                                   "--output-range", "-1,1"])  # fmt: skip
+    assert "is a guess" not in declared.output

@@ -65,10 +65,25 @@ class FindingsView:
     """``real data: ...`` and ``note: ...`` lines, in that order."""
 
 
+def range_guess(generator: dict[str, Any]) -> list[str]:
+    """A note where the output range, to which the real data were scaled, was read off
+    the generator's outputs rather than declared: for an untrained generator, or one without
+    a final activation, that is a guess."""
+    if generator.get("range_source") not in ("observed", "default"):
+        return []
+    low, high = generator.get("output_range") or (math.nan, math.nan)
+    return [
+        f"note: the output range [{low:g}, {high:g}] is a guess from the generator's own "
+        "outputs (no final tanh or sigmoid says it); if it was trained on another range, "
+        "pass --output-range"
+    ]
+
+
 def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
     o = c.outcome
     notes = repeats_lines(c)
     notes += [f"real data: {c.data['conversion']}"] if c.data.get("conversion") else []
+    notes += range_guess(c.generator)
     notes += [f"note: {note}" for note in o.notes]
     return FindingsView(
         name=c.checkpoint if with_name else None,
