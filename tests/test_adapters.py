@@ -320,3 +320,23 @@ def test_an_observed_output_range_is_shown_as_a_guess(tmp_path: Path) -> None:
                                    "--data", str(tmp_path / "imgs"), "--steps", "3",
                                    "--output-range", "-1,1"])  # fmt: skip
     assert "is a guess" not in declared.output
+
+
+def test_saved_hyper_parameters_fill_the_constructor_and_the_latent(tmp_path: Path) -> None:
+    """A Lightning checkpoint: ``hyper_parameters`` hold the constructor's arguments and the
+    latent distribution; --arch picks up the ones its constructor names."""
+    torch.manual_seed(0)
+    g = forward_archs.make_generator(hidden=24)
+    path = tmp_path / "epoch=3.ckpt"
+    state = {f"generator.{k}": v for k, v in g.state_dict().items()}
+    state["discriminator.w"] = torch.zeros(1)
+    torch.save({"state_dict": state, "epoch": 3, "global_step": 120,
+                "hyper_parameters": {"hidden": 24, "lr": 2e-4, "z_distribution": "uniform"}},
+               path)  # fmt: skip
+    loaded = load_generator(path, LoadOptions(arch=f"{ARCHS}:make_generator"))
+    assert loaded.info.arch_kwargs == {"hidden": 24}  # lr is not the factory's
+    assert loaded.info.latent_distribution == "uniform"
+    assert loaded.info.details["epoch"] == 3 and loaded.info.details["global_step"] == 120
+    result = runner.invoke(app, ["inspect", str(path), "--arch", f"{ARCHS}:make_generator",
+                                 "--json", "-"])  # fmt: skip
+    assert result.exit_code == 0 and '"latent_distribution": "uniform"' in result.stdout

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Iterator, Mapping
@@ -105,6 +106,22 @@ def build_arch(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
             f"{{opt:arch}} {arch}: {name} returned a {type(module).__name__}, not a torch.nn.Module"
         )
     return module
+
+
+def accepted_kwargs(arch: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``values`` that ``arch``'s callable names as parameters (a training
+    checkpoint's saved constructor arguments, such as Lightning's ``hyper_parameters``); none
+    where its signature cannot be read."""
+    try:
+        parameters = inspect.signature(import_arch_target(arch)).parameters
+    except (TypeError, ValueError):
+        return {}
+    named = {
+        name
+        for name, p in parameters.items()
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
+    return {k: v for k, v in values.items() if k in named}
 
 
 def resolve_calls(value: Any, arch: str) -> Any:

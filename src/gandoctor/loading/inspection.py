@@ -193,6 +193,15 @@ def probe_output(
     return output
 
 
+def latent_candidates(guess: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """A guessed latent size n as guessed, then the other of (n,) and (n, 1, 1): never a
+    shape with more dimensions than a first Linear or ConvTranspose2d takes."""
+    n = guess[0]
+    if guess not in ((n,), (n, 1, 1)):
+        return [guess]
+    return [guess, (n, 1, 1) if guess == (n,) else (n,)]
+
+
 def probe_first_working(
     path: str,
     module: nn.Module,

@@ -18,13 +18,15 @@ from gandoctor.loading.common import (
     describe_exception,
     format_keys,
 )
-from gandoctor.loading.custom_arch import build_arch, split_arch
+from gandoctor.loading.custom_arch import accepted_kwargs, build_arch, split_arch
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
+from gandoctor.loading.formats.facts import saved_distribution
 from gandoctor.loading.forward import adapt_forward
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
 from gandoctor.loading.inspection import (
     detect_output_range,
     infer_latent_shape,
+    latent_candidates,
     probe_first_working,
 )
 from gandoctor.loading.registry import (
@@ -94,7 +96,7 @@ def load_generator(
     latent_shape, output, tried = probe_first_working(
         checkpoint.path,
         module,
-        _latent_candidates(latent_shape) if guessed else [latent_shape],
+        latent_candidates(latent_shape) if guessed else [latent_shape],
         str(device),
         hint="if the latent shape is wrong, pass {opt:latent_shape}" if guessed else "",
         distribution=choose_distribution(options.latent_distribution, built.latent_distribution),
@@ -125,15 +127,6 @@ def load_generator(
         latent_distribution=built.latent_distribution,
     )
     return LoadedGenerator(module=module, info=info)
-
-
-def _latent_candidates(guess: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """A guessed latent size n as guessed, then the other of (n,) and (n, 1, 1): never a
-    shape with more dimensions than a first Linear or ConvTranspose2d takes."""
-    n = guess[0]
-    if guess not in ((n,), (n, 1, 1)):
-        return [guess]
-    return [guess, (n, 1, 1) if guess == (n,) else (n,)]
 
 
 def _checked_options(
@@ -176,7 +169,7 @@ def _built_module(
             mismatch_hint="",
         )
     else:
-        built = _build(checkpoint, source.facts, options)
+        built = _build(checkpoint, source.facts, options, source.details)
         if source.facts_origin and built.source == "metadata":  # a JSON config named it
             context = (
                 f"does not fit architecture {built.architecture} (from the {source.facts_origin})"
@@ -212,7 +205,9 @@ def _truncate(module: nn.Module, psi: float, path: str) -> None:
         )
 
 
-def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -> _Built:
+def _build(
+    checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions, details: dict[str, Any]
+) -> _Built:
     """Choose the architecture (``--arch``, then metadata, then recognition) and build it."""
     path = checkpoint.path
     if options.adapter:
@@ -235,6 +230,10 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
         # class the file names (the flow the metadata refusal suggests) or the file names none.
         same = facts.arch in (None, options.arch)
         kwargs = {**facts.arch_kwargs, **options.arch_kwargs} if same else dict(options.arch_kwargs)
+        # Constructor arguments the checkpoint saved (Lightning's hyper_parameters) fill
+        # in what the options leave out; the user's --arch-kwargs win.
+        saved = details.get("hyper_parameters") or {}
+        kwargs = {**accepted_kwargs(options.arch, saved), **kwargs}
         return _Built(
             module=build_arch(options.arch, kwargs),
             architecture=options.arch,
@@ -244,6 +243,7 @@ def _build(checkpoint: Checkpoint, facts: MetadataFacts, options: LoadOptions) -
             output_range=facts.output_range if same else None,
             mismatch_context=f"does not fit {{opt:arch}} {options.arch}",
             mismatch_hint="",
+            latent_distribution=saved_distribution(saved),
         )
     if facts.arch:
         module, spec = build_registered(path, facts.arch, facts.arch_kwargs)

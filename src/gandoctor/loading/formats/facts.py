@@ -40,3 +40,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def saved_distribution(settings: dict[str, Any]) -> str | None:
+    """A latent distribution the checkpoint's saved settings name (``z_distribution:
+    uniform``), where it is one gandoctor draws."""
+    for key in ("z_distribution", "latent_distribution", "noise_distribution"):
+        value = str(settings.get(key, "")).lower()
+        if value in ("normal", "uniform"):
+            return value
+    return None
