@@ -35,7 +35,7 @@ class Mapping(nn.Module):
         z_dim: int,
         c_dim: int,
         w_dim: int,
-        num_ws: int,
+        num_ws: int | None,
         num_layers: int = 8,
         embed_features: int | None = None,
         layer_features: int | None = None,
@@ -68,6 +68,8 @@ class Mapping(nn.Module):
         for i in range(self.num_layers):
             layer: nn.Module = getattr(self, f"fc{i}")
             x = layer(x)
+        if self.num_ws is None:  # a discriminator's label embedding: one vector per sample
+            return x
         ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
         if psi != 1:
             ws = self.w_avg.lerp(ws, psi)

@@ -131,6 +131,26 @@ def conv2d_up(
     return upfirdn(x, fir, pad=(left, right, left, right), gain=up**2)
 
 
+def conv2d_down(x: torch.Tensor, weight: torch.Tensor, fir: torch.Tensor, down: int = 2
+                ) -> torch.Tensor:  # fmt: skip
+    """Low-pass filter, then convolve with stride ``down`` (a "same"-padded odd kernel): the
+    discriminator's downsampling convolution; a 1x1 kernel filters and subsamples first."""
+    k, size = weight.shape[-1], fir.shape[-1]
+    left, right = k // 2 + (size - down + 1) // 2, k // 2 + (size - down) // 2
+    if k == 1:
+        x = upfirdn(x, fir, down=down, pad=(left, right, left, right))
+        return F.conv2d(x, weight)
+    x = upfirdn(x, fir, pad=(left, right, left, right))
+    return F.conv2d(x, weight, stride=down)
+
+
+def downsample2d(x: torch.Tensor, fir: torch.Tensor) -> torch.Tensor:
+    """Half the size, low-pass filtered."""
+    size = fir.shape[-1]
+    low, high = (size - 1) // 2, (size - 2) // 2
+    return upfirdn(x, fir, down=2, pad=(low, high, low, high))
+
+
 def modulated_conv2d(
     x: torch.Tensor,
     weight: torch.Tensor,
