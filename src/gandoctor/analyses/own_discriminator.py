@@ -1,0 +1,138 @@
+"""Measuring the checkpoint's own discriminator: no training, the probe's held-out reals and
+fixed held-out latents (probing.setup.draw with the probe's seed), so its figures sit
+beside the probe D's.
+
+A minibatch-std D (StyleGAN2's) mixes the samples of a group: every batch it sees is a
+multiple of its group size (``group_size`` on the module), and the reals and fakes are never
+mixed in one call. A D with BatchNorm runs as it was trained, in train mode on batches of
+only reals or only fakes (the PyTorch examples' loop), its running statistics untouched:
+in eval mode such a D can call everything real (measured: held-out accuracy 0.5 in eval
+mode, 0.94 in train mode, for a small DCGAN D after 150 steps), which is not the signal the
+generator trained on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from gandoctor.analyses.overfitting import heuristics
+from gandoctor.nn import metrics
+from gandoctor.nn.generator import frozen, mode_matters
+from gandoctor.nn.latent import GeneratorInputs
+from gandoctor.results.own_discriminator import OwnDiscriminator, Spread
+
+Logits = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
+"""``logits(samples, labels)``: the D's raw output for a batch."""
+CHUNK = 64
+"""Samples per call: a multiple of every minibatch-std group size in use (4, 8, 16, 32)."""
+
+
+def chunked(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    """D's logits for ``x`` in calls of whole minibatch-std groups; a remainder that is not a
+    whole group is dropped (at most group size - 1 samples)."""
+    group = int(getattr(disc, "group_size", 1) or 1)
+    size = max(group, CHUNK - CHUNK % group)
+    usable = len(x) - len(x) % group if len(x) >= group else len(x)
+    outs = []
+    for start in range(0, usable, size):
+        part = x[start : min(start + size, usable)]
+        args = (part,) if labels is None else (part, labels[start : start + len(part)])
+        outs.append(disc(*args).reshape(len(part), -1)[:, 0].float())
+    return torch.cat(outs)
+
+
+def _labels(inputs: GeneratorInputs) -> torch.Tensor | None:
+    return inputs[1] if len(inputs) > 1 else None
+
+
+def _input_gradients(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | None
+                     ) -> torch.Tensor:  # fmt: skip
+    """Per-sample ||grad_x sum(D(x))||: D's slope at each sample (no parameter grads)."""
+    x = x.detach().requires_grad_(True)
+    logits = chunked(disc, x, labels)
+    (grad,) = torch.autograd.grad(logits.sum(), x)
+    return grad[: len(logits)].flatten(1).double().norm(dim=1)
+
+
+def _spread(values: torch.Tensor) -> Spread:
+    values = values.double()
+    return Spread(float(values.mean()), float(values.std()) if len(values) > 1 else 0.0)
+
+
+def measure_own_discriminator(
+    disc: nn.Module,
+    generator: nn.Module,
+    params: list[nn.Parameter],
+    heldout_real: torch.Tensor,
+    heldout_latents: list[GeneratorInputs],
+    train_real: torch.Tensor,
+    *,
+    architecture: str,
+    source: str,
+    loss: str = "non-saturating (assumed)",
+    augment_p: float | None = None,
+    r1_gamma: float | None = None,
+    seed: int = 0,
+) -> OwnDiscriminator:
+    """Every figure of :class:`OwnDiscriminator`. ``generator`` is frozen by the caller
+    (``params`` are its floating-point parameters, as the probe takes them); ``disc`` is in
+    eval mode and never updated."""
+    with frozen(disc, train_mode=mode_matters(disc)):
+        for p in disc.parameters():
+            p.requires_grad_(False)
+        return _measure(disc, generator, params, heldout_real, heldout_latents, train_real,
+                        architecture, source, loss, augment_p, r1_gamma, seed)  # fmt: skip
+
+
+def _measure(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
+             heldout_real: torch.Tensor, heldout_latents: list[GeneratorInputs],
+             train_real: torch.Tensor, architecture: str, source: str, loss: str,
+             augment_p: float | None, r1_gamma: float | None, seed: int
+             ) -> OwnDiscriminator:  # fmt: skip
+    fake_batches, mm, ns = [], [], []
+    for inputs in heldout_latents:
+        fake = generator(*inputs)
+        logits = chunked(disc, fake, _labels(inputs))
+        mm.append(metrics.gradient_norm(metrics.minimax_cost(logits), params, retain_graph=True))
+        ns.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
+        fake_batches.append(fake.detach())
+    fakes = torch.cat(fake_batches)
+    n = min(len(heldout_real), len(fakes), len(train_real))
+    real, train = heldout_real[:n], train_real[:n]
+    labels = [_labels(i) for i in heldout_latents]
+    # The reals have no labels: a conditional D is asked about them with the labels drawn
+    # for the fakes at the same positions (uniform classes), so its real-side figures are
+    # those of a D that does not know the class.
+    drawn = [lab for lab in labels if lab is not None]
+    classes = torch.cat(drawn)[:n] if drawn else None
+    with torch.no_grad():
+        real_logits = chunked(disc, real, classes)
+        fake_logits = chunked(disc, fakes[:n], classes)
+        train_logits = chunked(disc, train, classes)
+    stats = metrics.heldout_stats(real_logits, fake_logits)
+    r_t, r_v = heuristics(train_logits, real_logits, fake_logits)
+    shape = (n,) + (1,) * (fakes.dim() - 1)
+    alpha = torch.rand(shape, generator=torch.Generator().manual_seed(seed)).to(fakes.device)
+    mixed = alpha * real + (1 - alpha) * fakes[:n]
+    return OwnDiscriminator(
+        architecture=architecture,
+        source=source,
+        loss=loss,
+        heldout_accuracy=stats.accuracy,
+        mean_d_real=stats.d_real,
+        mean_d_fake=stats.d_fake,
+        js_lower_bound=stats.js_lower_bound,
+        minimax_grad_norm=_spread(torch.tensor(mm)),
+        nonsat_grad_norm=_spread(torch.tensor(ns)),
+        r1=_spread(_input_gradients(disc, real, classes).square()),
+        r2=_spread(_input_gradients(disc, fakes[:n], classes).square()),
+        gp_norm=_spread(_input_gradients(disc, mixed, classes)),
+        r_t=r_t,
+        r_v=r_v if math.isfinite(r_v) else math.nan,
+        augment_p=augment_p,
+        r1_gamma=r1_gamma,
+    )

@@ -1,0 +1,133 @@
+"""The checkpoint's own discriminator, where the file holds one gandoctor can build: the
+``D`` of an NVlabs snapshot (read by the same restricted unpickler as G), the ``d`` of a
+rosinality checkpoint, or a PyTorch-examples DCGAN ``netD`` (in the dict, or in a
+``netD_epoch_N.pth`` beside ``netG_epoch_N.pth``). Weights load strictly; a D that does not
+fit is one line, as for G."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gandoctor.errors import CheckpointError
+from gandoctor.loading.architectures.stylegan2 import rosinality_d
+from gandoctor.loading.architectures.stylegan2.discriminator import NVlabsDiscriminator
+from gandoctor.loading.formats.torch_file import load_torch_file
+from gandoctor.loading.snapshots.nvlabs import augment_p
+from gandoctor.loading.snapshots.unpickler import PersistentRecord, is_snapshot, read_snapshot
+from gandoctor.loading.state import load_state_strict
+
+DCGAN_KEYS = ("netD", "net_D", "discriminator", "D")
+"""Entries of a ``torch.save`` dict that hold a DCGAN-style D's state dict."""
+
+
+@dataclass
+class OwnD:
+    module: nn.Module
+    """Logits out (a final Sigmoid is left off), eval mode, on the device."""
+    architecture: str
+    source: str
+    augment_p: float | None = None
+    r1_gamma: float | None = None
+
+
+class DCGANDiscriminator(nn.Module):
+    """The PyTorch examples' DCGAN D: strided 4x4 convolutions, BatchNorm from the second,
+    LeakyReLU(0.2), a last 4x4 convolution to one value; its Sigmoid is left off (logits)."""
+
+    def __init__(self, layout: list[tuple[int, str, tuple[int, ...]]]) -> None:
+        super().__init__()
+        modules: list[nn.Module] = []
+        convs = [entry for entry in layout if entry[1] == "conv"]
+        for index, kind, shape in layout:
+            while len(modules) < index:
+                modules.append(nn.LeakyReLU(0.2))
+            if kind == "conv":
+                last = (index, kind, shape) == convs[-1]
+                modules.append(nn.Conv2d(shape[1], shape[0], 4, 1 if last else 2,
+                                         0 if last else 1, bias=False))  # fmt: skip
+            else:
+                modules.append(nn.BatchNorm2d(shape[0]))
+        self.main = nn.Sequential(*modules)
+        self.group_size = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).flatten(1)
+
+
+def dcgan_layout(tensors: Mapping[str, torch.Tensor]) -> list[tuple[int, str, tuple[int, ...]]]:
+    """(index, "conv" | "bn", weight shape) of ``main.N`` layers; empty for another layout."""
+    layout = []
+    for key, tensor in tensors.items():
+        parts = key.split(".")
+        if len(parts) == 3 and parts[0] == "main" and parts[1].isdigit() and parts[2] == "weight":
+            kind = "conv" if tensor.dim() == 4 else "bn"
+            layout.append((int(parts[1]), kind, tuple(tensor.shape)))
+    layout.sort()
+    convs = [e for e in layout if e[1] == "conv"]
+    return layout if convs and convs[-1][2][0] == 1 else []
+
+
+def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
+    """The checkpoint's D, or None where it holds none gandoctor can build."""
+    if is_snapshot(path):
+        snapshot = read_snapshot(path, device)
+        record = snapshot.get("D")
+        if not isinstance(record, PersistentRecord) or record.class_name != "Discriminator":
+            return None
+        nvlabs = NVlabsDiscriminator(*record.init_args, **record.init_kwargs)
+        _load(nvlabs, record.state_dict(), path, "entry 'D'")
+        return OwnD(nvlabs.to(device).eval(), "stylegan2 (NVlabs snapshot D)", "D",
+                    augment_p(snapshot))  # fmt: skip
+    stored = load_torch_file(path, device, trust_pickle=False)
+    if not isinstance(stored, Mapping):
+        return _paired(path, device)
+    if isinstance(stored.get("d"), Mapping) and rosinality_d.recognise(stored["d"]) is not None:
+        kwargs = rosinality_d.recognise(stored["d"])
+        assert kwargs is not None
+        module = rosinality_d.RosinalityDiscriminator(**kwargs)
+        _load(module, dict(stored["d"]), path, "entry 'd'")
+        args = stored.get("args")
+        gamma = getattr(args, "r1", None) if isinstance(args, argparse.Namespace) else None
+        aug = stored.get("ada_aug_p")
+        return OwnD(module.to(device).eval(), "rosinality_stylegan2 d", "d",
+                    float(aug) if isinstance(aug, int | float) else None,
+                    float(gamma) if isinstance(gamma, int | float) else None)  # fmt: skip
+    for key in DCGAN_KEYS:
+        entry = stored.get(key)
+        if isinstance(entry, Mapping) and dcgan_layout(entry):
+            return _dcgan(entry, path, key, device)
+    return _paired(path, device)
+
+
+def _paired(path: str, device: torch.device) -> OwnD | None:
+    """``netD_epoch_N.pth`` beside ``netG_epoch_N.pth``, as the PyTorch examples write them."""
+    name = Path(path).name
+    if "netG" not in name:
+        return None
+    partner = Path(path).with_name(name.replace("netG", "netD"))
+    if not partner.is_file():
+        return None
+    stored = load_torch_file(str(partner), device, trust_pickle=False)
+    if not isinstance(stored, Mapping) or not dcgan_layout(stored):
+        return None
+    return _dcgan(stored, str(partner), partner.name, device)
+
+
+def _dcgan(tensors: Mapping[str, torch.Tensor], path: str, source: str,
+           device: torch.device) -> OwnD:  # fmt: skip
+    module = DCGANDiscriminator(dcgan_layout(tensors))
+    _load(module, dict(tensors), path, f"{source}")
+    return OwnD(module.to(device).eval(), "dcgan D (PyTorch examples)", source)
+
+
+def _load(module: nn.Module, tensors: dict[str, torch.Tensor], path: str, what: str) -> None:
+    load_state_strict(module, {k: v.float() for k, v in tensors.items()}, path=path,
+                      context=f"{what}: the discriminator does not fit its layout")  # fmt: skip
+    if any(not bool(torch.isfinite(p.detach()).all()) for p in module.parameters()):
+        raise CheckpointError(f"{path}: {what}: the discriminator's weights hold NaN or Inf")
