@@ -51,7 +51,7 @@ def test_penalties_and_figures_of_a_linear_d_are_exact() -> None:
     real = _digits(16)[:192].clone()
     disc = LinearD(256)
     figures = measure(disc, untrained_dcgan(), real)
-    w2 = float(disc.fc.weight.double().square().sum())
+    w2 = float(disc.fc.weight.detach().double().square().sum())
     assert figures.r1.mean == pytest.approx(w2, rel=1e-6) and figures.r1.std < 1e-9 * w2
     assert figures.r2.mean == pytest.approx(w2, rel=1e-6)
     assert figures.gp_norm.mean == pytest.approx(math.sqrt(w2), rel=1e-6)

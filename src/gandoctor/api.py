@@ -21,7 +21,13 @@ from gandoctor.judge.baseline import compare, match
 from gandoctor.judge.gate import FailOn, parse_fail_on
 from gandoctor.loading import LoadedGenerator, load_generator
 from gandoctor.loading.guard import guard_forward
-from gandoctor.loading.in_memory import check_device, load_module, module_device, module_names
+from gandoctor.loading.in_memory import (
+    MODULE_FORMAT,
+    check_device,
+    load_module,
+    module_device,
+    module_names,
+)
 from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.nn.metrics import relative_difference
@@ -29,6 +35,7 @@ from gandoctor.paths import expand_checkpoints
 from gandoctor.probing.budget import share_budget
 from gandoctor.probing.interrupt import ProbeInterrupted
 from gandoctor.probing.loop import run_probe
+from gandoctor.probing.own_discriminator import probe_own_discriminator
 from gandoctor.remedies.sweep import with_remedies
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.saved import load_baseline
@@ -153,7 +160,13 @@ def _probe_one(
             loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
             on_progress, name,
         )  # fmt: skip
-    reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks))
+    own = None
+    config = budgeted()
+    from_file = loaded.info.format != MODULE_FORMAT  # an in-memory module has no D beside it
+    if config.own_discriminator and from_file and outcome.summary is not None:
+        own = probe_own_discriminator(name, loaded.module, spec, real.samples, config)
+    reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
+                                    own_discriminator=own))  # fmt: skip
 
 
 def _with_repeats(

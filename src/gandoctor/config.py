@@ -133,6 +133,9 @@ class ProbeConfig:
     per_layer: bool = False
     """Also record the generator gradient norms per layer (``--layers``). They come from the
     same autograd call as the global norm, which stays exactly the same."""
+    own_discriminator: bool = True
+    """Also measure the checkpoint's own discriminator where it holds one gandoctor can
+    build (``--own-d``, the default; ``--no-own-d``): no training, the same held-out data."""
     max_seconds: float | None = None
     """Time budget of the probe in seconds (``--max-seconds``); None = none. The probe
     stops before a D step that would not fit, after a last measurement, and marks its

@@ -112,6 +112,13 @@ def probe(
             "--layers", help="Also show the gradient norms of each generator layer (both costs)."
         ),
     ] = False,
+    own_d: Annotated[
+        bool,
+        typer.Option(
+            "--own-d/--no-own-d",
+            help="Also measure the checkpoint's own discriminator, where it holds one.",
+        ),
+    ] = True,
     remedies: Annotated[
         bool,
         typer.Option(
@@ -182,7 +189,7 @@ def probe(
         with partial_reports(outputs.json, outputs.markdown), _progress(quiet) as on_progress:
             report = run_probe(
                 paths, data, load_options=load, data_options=settings.data_options(cache),
-                config=settings.probe_config(device, per_layer=layers),
+                config=settings.probe_config(device, per_layer=layers, own_discriminator=own_d),
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
                 on_progress=on_progress, on_warning=None if quiet else _warn,
                 remedies=parsing.remedy_options(remedies, noise_levels), seeds=seeds,

@@ -94,12 +94,15 @@ class Resolved:
     baseline: str | None
     thresholds: Thresholds
 
-    def probe_config(self, device: str, per_layer: bool = False) -> ProbeConfig:
+    def probe_config(
+        self, device: str, per_layer: bool = False, own_discriminator: bool = True
+    ) -> ProbeConfig:
         """The library's settings of the probe: these values, on ``device``."""
         probe_keys = {key: getattr(self, key) for key in _PROBE_KEYS if key != "device"}
         return ProbeConfig(
-            **probe_keys, device=device, thresholds=self.thresholds, per_layer=per_layer
-        )
+            **probe_keys, device=device, thresholds=self.thresholds, per_layer=per_layer,
+            own_discriminator=own_discriminator,
+        )  # fmt: skip
 
     def data_options(self, cache: bool) -> DataOptions:
         if self.max_images < 2:

@@ -15,6 +15,7 @@ from gandoctor.results.repeats import Repeats
 
 if TYPE_CHECKING:
     from gandoctor.results.baseline import BaselineComparison
+    from gandoctor.results.own_discriminator import OwnDiscriminator
     from gandoctor.results.remedies import RemedyResult
 
 SCHEMA = "gandoctor.report/1"
@@ -33,6 +34,8 @@ class CheckpointReport:
     repeats: Repeats | None = None
     """The probes under more seeds (``--seeds N``); None for one seed. ``outcome`` is then
     the first seed's probe."""
+    own_discriminator: OwnDiscriminator | None = None
+    """The checkpoint's own D (probing.own_discriminator); None where none was measured."""
 
     @property
     def verdict(self) -> Verdict:
@@ -70,6 +73,9 @@ class CheckpointReport:
             "layers": o.layers.to_list() if o.layers is not None else None,
             "remedies": self.remedies.to_dict() if self.remedies is not None else None,
             "repeats": self.repeats.to_dict() if self.repeats is not None else None,
+            "own_discriminator": (
+                self.own_discriminator.to_dict() if self.own_discriminator is not None else None
+            ),
         }
 
 

@@ -11,6 +11,7 @@ from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.rows import COMPARISON, ROWS, SAMPLE_COLUMNS
 from gandoctor.report.terminal.baseline import baseline_block
 from gandoctor.report.terminal.layers import layers_tables
+from gandoctor.report.terminal.own_d import own_d_tables
 from gandoctor.report.terminal.remedies import remedies_tables
 from gandoctor.report.views import NO_FINDINGS, PARTIAL, findings_view, gate_outcome, short_names
 
@@ -111,6 +112,7 @@ def render_report(report: Report) -> RenderableType:
     )
     parts += layers_tables(report)  # only checkpoints probed with --layers
     parts += remedies_tables(report)  # only checkpoints probed with --remedies
+    parts += own_d_tables(report)  # only checkpoints that hold their own D
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
     if report.baseline is not None:
         parts.append(baseline_block(report.baseline))
