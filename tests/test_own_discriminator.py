@@ -152,3 +152,32 @@ def test_a_d_trained_with_r1_has_a_measurably_smaller_r1() -> None:
     with_r1 = measure(*_trained_d(10.0))
     without = measure(*_trained_d(0.0))
     assert with_r1.r1.mean < without.r1.mean / 5, (with_r1.r1, without.r1)
+
+
+def test_the_probe_reports_the_own_d_beside_its_own(tmp_path: Path) -> None:
+    """A PyTorch-examples checkpoint dict: the JSON's own_discriminator holds every figure,
+    the table a column for it; --no-own-d leaves it out."""
+    import json
+
+    from conftest import write_pngs
+    from typer.testing import CliRunner
+
+    from gandoctor.cli import app
+
+    d, g, real = _trained_d(0.0, steps=60)
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"netG": g.state_dict(), "netD": d.state_dict(), "epoch": 1}, path)
+    write_pngs(tmp_path / "imgs", real[:400])
+    args = ["probe", str(path), "--data", str(tmp_path / "imgs"), "--steps", "20"]
+    result = CliRunner().invoke(app, [*args, "--json", "-"])
+    assert result.exit_code in (0, 1), result.output
+    own = json.loads(result.stdout)["checkpoints"][0]["own_discriminator"]
+    keys = {"architecture", "heldout_accuracy", "mean_d_real", "mean_d_fake",
+            "js_lower_bound", "minimax_grad_norm", "nonsat_grad_norm", "r1", "r2", "r_t",
+            "r_v", "augment_p"}  # fmt: skip
+    assert keys <= set(own) and own["source"] == "netD"
+    assert own["heldout_accuracy"] > 0.6  # trained 60 steps against this very generator: 0.67
+    table = CliRunner().invoke(app, args)
+    assert "own D (as saved)" in table.output
+    off = CliRunner().invoke(app, [*args, "--no-own-d", "--json", "-"])
+    assert json.loads(off.stdout)["checkpoints"][0]["own_discriminator"] is None

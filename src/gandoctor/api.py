@@ -22,7 +22,6 @@ from gandoctor.judge.gate import FailOn, parse_fail_on
 from gandoctor.loading import LoadedGenerator, load_generator
 from gandoctor.loading.guard import guard_forward
 from gandoctor.loading.in_memory import (
-    MODULE_FORMAT,
     check_device,
     load_module,
     module_device,
@@ -160,11 +159,7 @@ def _probe_one(
             loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
             on_progress, name,
         )  # fmt: skip
-    own = None
-    config = budgeted()
-    from_file = loaded.info.format != MODULE_FORMAT  # an in-memory module has no D beside it
-    if config.own_discriminator and from_file and outcome.summary is not None:
-        own = probe_own_discriminator(name, loaded.module, spec, real.samples, config)
+    own = probe_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 

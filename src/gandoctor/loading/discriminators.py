@@ -7,6 +7,7 @@ fit is one line, as for G."""
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from gandoctor.errors import CheckpointError
 from gandoctor.loading.architectures.stylegan2 import rosinality_d
 from gandoctor.loading.architectures.stylegan2.discriminator import NVlabsDiscriminator
 from gandoctor.loading.formats.torch_file import load_torch_file
+from gandoctor.loading.safetensors_file import read_safetensors
 from gandoctor.loading.snapshots.nvlabs import augment_p
 from gandoctor.loading.snapshots.unpickler import PersistentRecord, is_snapshot, read_snapshot
 from gandoctor.loading.state import load_state_strict
@@ -34,6 +36,8 @@ class OwnD:
     source: str
     augment_p: float | None = None
     r1_gamma: float | None = None
+    loss: str = "non-saturating (assumed)"
+    """The loss the D trained with, where the repository has only one."""
 
 
 class DCGANDiscriminator(nn.Module):
@@ -83,10 +87,12 @@ def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
         nvlabs = NVlabsDiscriminator(*record.init_args, **record.init_kwargs)
         _load(nvlabs, record.state_dict(), path, "entry 'D'")
         return OwnD(nvlabs.to(device).eval(), "stylegan2 (NVlabs snapshot D)", "D",
-                    augment_p(snapshot))  # fmt: skip
-    stored = load_torch_file(path, device, trust_pickle=False)
+                    augment_p(snapshot), _training_options_gamma(path),
+                    "non-saturating logistic (NVlabs' StyleGAN2Loss)")  # fmt: skip
+    stored = _read(path, device)
     if not isinstance(stored, Mapping):
         return _paired(path, device)
+    stored = {**_prefix_groups(stored.get("state_dict", stored)), **stored}
     if isinstance(stored.get("d"), Mapping) and rosinality_d.recognise(stored["d"]) is not None:
         kwargs = rosinality_d.recognise(stored["d"])
         assert kwargs is not None
@@ -97,12 +103,34 @@ def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
         aug = stored.get("ada_aug_p")
         return OwnD(module.to(device).eval(), "rosinality_stylegan2 d", "d",
                     float(aug) if isinstance(aug, int | float) else None,
-                    float(gamma) if isinstance(gamma, int | float) else None)  # fmt: skip
+                    float(gamma) if isinstance(gamma, int | float) else None,
+                    "non-saturating logistic (rosinality's train.py)")  # fmt: skip
     for key in DCGAN_KEYS:
         entry = stored.get(key)
         if isinstance(entry, Mapping) and dcgan_layout(entry):
             return _dcgan(entry, path, key, device)
     return _paired(path, device)
+
+
+def _read(path: str, device: torch.device) -> object:
+    """A ``torch.save`` file's content, or a safetensors file's tensors."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head.startswith((b"PK\x03\x04", b"\x80")):
+        return load_torch_file(path, device, trust_pickle=False)
+    return read_safetensors(path).tensors
+
+
+def _prefix_groups(tensors: object) -> dict[str, dict[str, torch.Tensor]]:
+    """A flat state dict's D entries by key prefix (Lightning's ``discriminator.``)."""
+    if not isinstance(tensors, Mapping):
+        return {}
+    groups: dict[str, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        head, _, rest = str(key).partition(".")
+        if head in DCGAN_KEYS and rest and isinstance(value, torch.Tensor):
+            groups.setdefault(head, {})[rest] = value
+    return groups
 
 
 def _paired(path: str, device: torch.device) -> OwnD | None:
@@ -113,7 +141,7 @@ def _paired(path: str, device: torch.device) -> OwnD | None:
     partner = Path(path).with_name(name.replace("netG", "netD"))
     if not partner.is_file():
         return None
-    stored = load_torch_file(str(partner), device, trust_pickle=False)
+    stored = _read(str(partner), device)
     if not isinstance(stored, Mapping) or not dcgan_layout(stored):
         return None
     return _dcgan(stored, str(partner), partner.name, device)
@@ -123,7 +151,19 @@ def _dcgan(tensors: Mapping[str, torch.Tensor], path: str, source: str,
            device: torch.device) -> OwnD:  # fmt: skip
     module = DCGANDiscriminator(dcgan_layout(tensors))
     _load(module, dict(tensors), path, f"{source}")
-    return OwnD(module.to(device).eval(), "dcgan D (PyTorch examples)", source)
+    return OwnD(module.to(device).eval(), "dcgan D (PyTorch examples)", source,
+                loss="BCE on its sigmoid (the PyTorch examples' DCGAN)")  # fmt: skip
+
+
+def _training_options_gamma(path: str) -> float | None:
+    """R1's gamma from ``training_options.json``, which StyleGAN2-ADA writes beside its
+    snapshots (``loss_kwargs.r1_gamma``); None where it is absent or unreadable."""
+    options = Path(path).with_name("training_options.json")
+    try:
+        gamma = json.loads(options.read_text())["loss_kwargs"]["r1_gamma"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return float(gamma) if isinstance(gamma, int | float) else None
 
 
 def _load(module: nn.Module, tensors: dict[str, torch.Tensor], path: str, what: str) -> None:

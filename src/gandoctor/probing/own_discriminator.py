@@ -6,24 +6,32 @@ seeded ``draw``) with the generator frozen as the probe freezes it
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import ProbeConfig
 from gandoctor.loading.discriminators import find_own_discriminator
+from gandoctor.loading.in_memory import MODULE_FORMAT
+from gandoctor.loading.info import LoadedGenerator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.probing.setup import draw
+from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.own_discriminator import OwnDiscriminator
 
 
 def probe_own_discriminator(
-    checkpoint: str, generator: nn.Module, latent: LatentSpec, real: torch.Tensor,
-    config: ProbeConfig,
+    loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
+    outcome: ProbeOutcome,
 ) -> OwnDiscriminator | None:  # fmt: skip
-    """The own D's figures, or None where the checkpoint holds no D gandoctor can build."""
+    """The own D's figures beside the probe's ``outcome``; None where it is not asked for
+    (``config.own_discriminator``), the generator came as a module (no file beside it), the
+    probe found it broken, or the checkpoint holds no D gandoctor can build."""
+    in_file = loaded.info.format != MODULE_FORMAT
+    if not (config.own_discriminator and in_file and outcome.summary is not None):
+        return None
     device = torch.device(config.device)
-    found = find_own_discriminator(checkpoint, device)
+    generator = loaded.module
+    found = find_own_discriminator(loaded.info.checkpoint, device)
     if found is None:
         return None
     drawn = draw(real, latent, config, device)
@@ -31,5 +39,6 @@ def probe_own_discriminator(
         return measure_own_discriminator(
             found.module, generator, params, drawn.heldout_real, drawn.heldout_latents,
             drawn.train_real, architecture=found.architecture, source=found.source,
-            augment_p=found.augment_p, r1_gamma=found.r1_gamma, seed=config.seed,
+            loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
+            seed=config.seed,
         )  # fmt: skip
