@@ -181,3 +181,21 @@ def test_the_probe_reports_the_own_d_beside_its_own(tmp_path: Path) -> None:
     assert "own D (as saved)" in table.output
     off = CliRunner().invoke(app, [*args, "--no-own-d", "--json", "-"])
     assert json.loads(off.stdout)["checkpoints"][0]["own_discriminator"] is None
+
+
+def test_inspect_lists_the_discriminator_it_found(tmp_path: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from gandoctor.cli import app
+
+    d, g, _ = _trained_d(0.0, steps=1)
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"netG": g.state_dict(), "netD": d.state_dict()}, path)
+    facts = json.loads(CliRunner().invoke(app, ["inspect", str(path), "--json", "-"]).stdout)
+    own = facts["own_discriminator"]
+    assert own["entry"] == "netD" and own["parameters"] == sum(p.numel() for p in d.parameters())
+    torch.save({"netG": g.state_dict()}, path)
+    facts = json.loads(CliRunner().invoke(app, ["inspect", str(path), "--json", "-"]).stdout)
+    assert facts["own_discriminator"] is None

@@ -31,10 +31,10 @@ from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.nn.metrics import relative_difference
 from gandoctor.paths import expand_checkpoints
+from gandoctor.probing import own_discriminator as own_d
 from gandoctor.probing.budget import share_budget
 from gandoctor.probing.interrupt import ProbeInterrupted
 from gandoctor.probing.loop import run_probe
-from gandoctor.probing.own_discriminator import probe_own_discriminator
 from gandoctor.remedies.sweep import with_remedies
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.saved import load_baseline
@@ -159,7 +159,7 @@ def _probe_one(
             loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
             on_progress, name,
         )  # fmt: skip
-    own = probe_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
+    own = own_d.probe_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 
@@ -247,6 +247,7 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
     loaded = load_generator(path, load_options)
     guard_forward(loaded.module, os.fspath(path))
     facts = generator_facts(loaded, load_options)
+    facts["own_discriminator"] = own_d.describe_own_discriminator(loaded, load_options.device)
     facts["train_eval_difference"] = None
     if mode_matters(loaded.module):
         spec = latent_spec(loaded, load_options)

@@ -76,7 +76,9 @@ def inspect(
             title=f"gandoctor inspect {checkpoint}", title_justify="left", show_header=False
         )
         for key, value in facts.items():
-            if key == "details" and isinstance(value, dict):
+            if key in ("details", "own_discriminator") and isinstance(value, dict):
+                if key == "own_discriminator":
+                    table.add_row(key, "")
                 for detail, shown in value.items():  # one row each: a dict wraps unreadably
                     table.add_row(f"  {detail}", str(shown))
             else:

@@ -5,6 +5,8 @@ seeded ``draw``) with the generator frozen as the probe freezes it
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
@@ -42,3 +44,20 @@ def probe_own_discriminator(
             loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
             seed=config.seed,
         )  # fmt: skip
+
+
+def describe_own_discriminator(loaded: LoadedGenerator, device: str) -> dict[str, Any] | None:
+    """What ``inspect`` shows of the checkpoint's own D: None where it holds none."""
+    if loaded.info.format == MODULE_FORMAT:
+        return None
+    found = find_own_discriminator(loaded.info.checkpoint, torch.device(device))
+    if found is None:
+        return None
+    return {
+        "architecture": found.architecture,
+        "entry": found.source,
+        "loss": found.loss,
+        "parameters": sum(p.numel() for p in found.module.parameters()),
+        "augment_p": found.augment_p,
+        "r1_gamma": found.r1_gamma,
+    }
