@@ -199,3 +199,31 @@ def test_inspect_lists_the_discriminator_it_found(tmp_path: Path) -> None:
     torch.save({"netG": g.state_dict()}, path)
     facts = json.loads(CliRunner().invoke(app, ["inspect", str(path), "--json", "-"]).stdout)
     assert facts["own_discriminator"] is None
+
+
+def _record(accuracy: float, minimax: float, nonsat: float, std: float = 0.0):
+    from gandoctor.results.own_discriminator import OwnDiscriminator, Spread
+
+    zero = Spread(0.0, 0.0)
+    return OwnDiscriminator("test", "D", "assumed", accuracy, 0.99, 0.01, 0.6,
+                            Spread(minimax, std * minimax), Spread(nonsat, std * nonsat), zero,
+                            zero, zero, 1.0, math.nan, latent_batches=4)  # fmt: skip
+
+
+def test_d_dominant_needs_separation_and_a_decade_between_the_gradients() -> None:
+    from gandoctor.config import Thresholds
+    from gandoctor.enums import FindingCode, Severity
+    from gandoctor.judge.c2st import Z95
+    from gandoctor.judge.own_d import own_d_findings
+
+    t = Thresholds()
+    (finding,) = own_d_findings(_record(0.99, 1e-3, 1e-1, std=0.1), t)
+    assert (finding.code, finding.severity) == (FindingCode.D_DOMINANT, Severity.WARN)
+    assert finding.margin is not None and finding.margin.value == pytest.approx(2.0)
+    # Relative errors of 0.1 / sqrt(4) each, in quadrature, in decades, times 1.96.
+    assert finding.margin.uncertainty == pytest.approx(Z95 * math.hypot(0.05, 0.05) / math.log(10))
+    assert not finding.borderline
+    assert own_d_findings(_record(0.99, 1e-2, 5e-2), t) == []  # 0.7 decades
+    assert own_d_findings(_record(0.85, 1e-3, 1e-1), t) == []  # not separating
+    near = own_d_findings(_record(0.99, 1e-2, 1.1e-1, std=0.5), t)
+    assert near and near[0].borderline  # 1.04 decades, half-width 0.3

@@ -159,7 +159,7 @@ def _probe_one(
             loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
             on_progress, name,
         )  # fmt: skip
-    own = own_d.probe_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
+    own, outcome = own_d.with_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 

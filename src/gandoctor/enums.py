@@ -36,6 +36,7 @@ class FindingCode(StrEnum):
     MODE_MISMATCH = "mode_mismatch"
     RANGE_MISMATCH = "range_mismatch"
     OVERFITTING = "overfitting"
+    D_DOMINANT = "d_dominant"
 
 
 class LatentDistribution(StrEnum):

@@ -127,6 +127,15 @@ class Thresholds:
     (untrained, 3 digits, noisy digits on 644 images); a generator matching the data gives
     0.5-1.7 wherever r_v is defined (D has nothing else to separate), but r_t reaches 0.6
     only on a small training set (64 images: 0.8; 644-1792: 0.1-0.2)."""
+    own_d_dominant_decades: float = 1.0
+    """Decades by which the minimax gradient through the checkpoint's own D lies below the
+    -log D one, from which (with held-out accuracy of at least ``separable_accuracy``) the
+    own D dominates its generator. Per sample the two costs' gradients differ by the factor
+    D(G(z)) / (1 - D(G(z))) (the derivatives of softplus(l) and softplus(-l) in the logit),
+    so one decade means the own D rates the fakes at about 0.09: the regime of the paper's
+    Theorem 2.4, where the minimax cost stops training G. The untrained StyleGAN fixtures'
+    own Ds sit at -0.2 to -0.3 (they rate fakes above reals); the probe's fresh D reaches
+    2 decades on the untrained example within 100 steps (README)."""
     layer_spread_warn_decades: float = 3.0
     """``preflight``: decades between the largest and smallest per-element (RMS) gradient of
     the generator's layers at initialisation, from which the layers learn at very different

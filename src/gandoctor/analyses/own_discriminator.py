@@ -133,6 +133,7 @@ def _measure(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         gp_norm=_spread(_input_gradients(disc, mixed, classes)),
         r_t=r_t,
         r_v=r_v if math.isfinite(r_v) else math.nan,
+        latent_batches=len(heldout_latents),
         augment_p=augment_p,
         r1_gamma=r1_gamma,
     )

@@ -11,6 +11,7 @@ import torch
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import ProbeConfig
+from gandoctor.judge.own_d import with_own_d_findings
 from gandoctor.loading.discriminators import find_own_discriminator
 from gandoctor.loading.in_memory import MODULE_FORMAT
 from gandoctor.loading.info import LoadedGenerator
@@ -44,6 +45,15 @@ def probe_own_discriminator(
             loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
             seed=config.seed,
         )  # fmt: skip
+
+
+def with_own_discriminator(
+    loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
+    outcome: ProbeOutcome,
+) -> tuple[OwnDiscriminator | None, ProbeOutcome]:  # fmt: skip
+    """The own D's figures, and ``outcome`` with its findings (judge.own_d) added."""
+    own = probe_own_discriminator(loaded, latent, real, config, outcome)
+    return own, with_own_d_findings(outcome, own, config.thresholds)
 
 
 def describe_own_discriminator(loaded: LoadedGenerator, device: str) -> dict[str, Any] | None:

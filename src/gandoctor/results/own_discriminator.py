@@ -49,6 +49,8 @@ class OwnDiscriminator:
     r_v: float
     """(E[D_train] - E[D_heldout]) / (E[D_train] - E[D_fake]) on logits (analyses.overfitting);
     NaN where the denominator is not significant."""
+    latent_batches: int = 1
+    """K: the latent batches the gradient norms' spread is over."""
     augment_p: float | None = None
     """ADA's augmentation probability p stored beside this D."""
     r1_gamma: float | None = None
