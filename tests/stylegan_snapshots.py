@@ -150,3 +150,21 @@ def snapshot_bytes(stored: dict[str, Any]) -> bytes:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+
+
+ARCHITECTURES = Path(__file__).resolve().parent / "fixtures" / "stylegan2_architectures.npz"
+"""NVlabs' outputs for the three architectures (fixtures/make_stylegan2_architectures.py)."""
+
+
+def architecture_fixture(name: str) -> tuple[dict[str, Any], dict[str, torch.Tensor], Any]:
+    """The constructor kwargs and state dict stored under ``name`` (``skip``, ``D/orig``,
+    ...), and the whole archive (its inputs and outputs)."""
+    import json
+
+    import numpy as np
+
+    stored = np.load(ARCHITECTURES)
+    kwargs = json.loads(str(stored["kwargs"]))[name]
+    prefix = f"{name}/state/"
+    state = {k[len(prefix) :]: torch.from_numpy(stored[k]) for k in stored if k.startswith(prefix)}
+    return kwargs, state, stored

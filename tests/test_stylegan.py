@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from stylegan_snapshots import Persistent, small_generator, snapshot, write_snapshot
+from stylegan_snapshots import (
+    Persistent,
+    architecture_fixture,
+    small_generator,
+    snapshot,
+    write_snapshot,
+)
 from typer.testing import CliRunner
 
 from gandoctor.cli import app
@@ -191,21 +197,15 @@ def test_inspect_shows_the_snapshot_s_facts() -> None:
 
 # --- The three synthesis architectures against NVlabs' code (tests/fixtures) --------------
 
-ARCHITECTURES = Path(__file__).resolve().parent / "fixtures" / "stylegan2_architectures.npz"
-
 
 @pytest.mark.parametrize("architecture", ["skip", "orig", "resnet"])
 def test_each_synthesis_architecture_reproduces_nvlabs(architecture: str) -> None:
     """Weights drawn at random, outputs computed by NVlabs' Generator with force_fp32
     (tests/fixtures/make_stylegan2_architectures.py says how)."""
-    import json
 
     from gandoctor.loading.architectures.stylegan2.generator import StyleGAN2Generator
 
-    stored = np.load(ARCHITECTURES)
-    kwargs = json.loads(str(stored["kwargs"]))[architecture]
-    prefix = f"{architecture}/state/"
-    state = {k[len(prefix) :]: torch.from_numpy(stored[k]) for k in stored if k.startswith(prefix)}
+    kwargs, state, stored = architecture_fixture(architecture)
     g = StyleGAN2Generator(**kwargs)
     g.load_state_dict(state, strict=True)
     want = torch.from_numpy(stored[f"{architecture}/output"])

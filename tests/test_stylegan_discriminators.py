@@ -5,12 +5,12 @@ logits their authors' code computed."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from stylegan_snapshots import architecture_fixture
 
 from gandoctor.loading.architectures.stylegan2.discriminator import (
     NVlabsDiscriminator,
@@ -22,7 +22,6 @@ from gandoctor.loading.architectures.stylegan2.rosinality_d import (
 )
 from gandoctor.loading.snapshots.unpickler import read_snapshot
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stylegan2_architectures.npz"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "stylegan"
 needs_shared = pytest.mark.skipif(
     not SHARED.is_dir(),
@@ -32,10 +31,7 @@ needs_shared = pytest.mark.skipif(
 
 @pytest.mark.parametrize("architecture", ["skip", "orig", "resnet"])
 def test_each_discriminator_architecture_reproduces_nvlabs(architecture: str) -> None:
-    stored = np.load(FIXTURES)
-    kwargs = json.loads(str(stored["kwargs"]))[f"D/{architecture}"]
-    prefix = f"D/{architecture}/state/"
-    state = {k[len(prefix) :]: torch.from_numpy(stored[k]) for k in stored if k.startswith(prefix)}
+    kwargs, state, stored = architecture_fixture(f"D/{architecture}")
     d = NVlabsDiscriminator(**kwargs)
     d.load_state_dict(state, strict=True)
     want = torch.from_numpy(stored[f"D/{architecture}/logits"])

@@ -3,10 +3,9 @@ data, in seconds, for what commonly wastes a training run."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -120,7 +119,7 @@ def preflight(
             train_mode=train_mode, thresholds=parsing.thresholds(threshold or []),
         )  # fmt: skip
         config = replace(_PREFLIGHT, probe=probe)
-        kwargs = _json_object(disc_kwargs, "--disc-kwargs")
+        kwargs = parsing.json_object(disc_kwargs, "--disc-kwargs")
         if kwargs and disc is None:
             raise ConfigError("--disc-kwargs needs --disc")
 
@@ -142,15 +141,3 @@ def preflight(
             if json_out is not None:
                 write_text(json_out, report.to_json(), write_atomically)
     raise typer.Exit(report.exit_code)
-
-
-def _json_object(text: str | None, option: str) -> dict[str, Any]:
-    if text is None:
-        return {}
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{option} is not valid JSON ({error.msg}): {text}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{option} must be a JSON object, got {text}")
-    return value
