@@ -22,6 +22,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import REGISTRY, architecture_metadata, load_generator
 from gandoctor.loading.architectures.base import LayoutMismatch, square_image
+from gandoctor.loading.architectures.lucidrains import LucidrainsStyleGAN2
 from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
 from gandoctor.loading.architectures.wgan_dcgan import WGANDCGANGenerator
 
@@ -216,6 +217,15 @@ def wgan_dcgan_kwargs(
 
 CASES = [
     Case(
+        # gandoctor's own build (tests/test_lucidrains.py checks it against the package).
+        "lucidrains-stylegan2-16",
+        "lucidrains_stylegan2",
+        lambda: LucidrainsStyleGAN2(latent_dim=12, style_depth=2, filters=[16, 16, 8, 4]),
+        {"latent_dim": 12, "style_depth": 2, "filters": [16, 16, 8, 4], "channels": 3},
+        (12,),
+        (3, 16, 16),
+    ),
+    Case(
         # gandoctor's own build (tests/test_rosinality.py checks it against rosinality's
         # code); here: recognised from its keys, claimed by no other layout.
         "rosinality-stylegan2-16",
@@ -369,6 +379,7 @@ def test_registry_names() -> None:
         "wgan_mlp",
         "pytorch_gan_mlp",
         "pytorch_gan_dcgan",
+        "lucidrains_stylegan2",
         "rosinality_stylegan2",
     ]
 
@@ -386,7 +397,8 @@ def test_recognised_and_identical(tmp_path: Path, case: Case) -> None:
     assert info.latent_shape == case.latent_shape and info.latent_source == "architecture"
     assert info.output_shape == case.output_shape
     if case.bounded:
-        assert info.output_range == (-1.0, 1.0) and info.range_source == "architecture"
+        declared = REGISTRY[case.architecture].output_range  # [-1, 1]; lucidrains [0, 1]
+        assert info.output_range == declared and info.range_source == "architecture"
     else:
         assert info.range_source == "observed"
     assert info.parameters == sum(p.numel() for p in saved.parameters())

@@ -28,6 +28,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.architectures import (
     dcgan,
+    lucidrains,
     pytorch_gan_dcgan,
     pytorch_gan_mlp,
     wgan_dcgan,
@@ -110,6 +111,12 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             pytorch_gan_dcgan.PyTorchGANDCGANGenerator,
             pytorch_gan_dcgan.recognise,
             pytorch_gan_dcgan.LAYOUT,
+        ),
+        _builtin(
+            "lucidrains_stylegan2",
+            lucidrains.LucidrainsStyleGAN2,
+            lucidrains.recognise,
+            lucidrains.LAYOUT,
         ),
         _builtin(
             "rosinality_stylegan2",

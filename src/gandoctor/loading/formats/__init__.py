@@ -17,6 +17,7 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
+from gandoctor.loading.architectures.lucidrains import ema_pair
 from gandoctor.loading.common import one_line
 from gandoctor.loading.files import check_fits_in_memory, regular_file_size
 from gandoctor.loading.formats.configs import (
@@ -108,7 +109,10 @@ def _state(
     options: LoadOptions,
     config: ConfigFile | None,
 ) -> Source:
-    selected = select(name, stored, options.key, options.strip_prefix)
+    # lucidrains' Trainer keeps G with its mapping network and both moving averages in one
+    # state dict: the pair is chosen here, which key prefixes alone cannot do.
+    stored, key = ema_pair(stored, options.key)
+    selected = select(name, stored, key, options.strip_prefix)
     if selected.module is not None:
         return _refuse_arch(_pickled_module(name, selected.module, selected.key), options)
     assert selected.tensors is not None

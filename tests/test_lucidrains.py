@@ -1,0 +1,59 @@
+"""lucidrains' stylegan2-pytorch checkpoints, loaded from their keys with no option: the
+moving averages SE and GE by default, and the package's own images reproduced
+(tests/fixtures/make_lucidrains_stylegan2.py ran the package itself to make them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gandoctor.config import LoadOptions
+from gandoctor.loading import load_generator
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lucidrains_stylegan2.npz"
+
+
+def trainer_checkpoint(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray]]:
+    """``models/default/model_N.pt`` as the Trainer saves it, a D included."""
+    stored = dict(np.load(FIXTURE))
+    state = {k[4:]: torch.from_numpy(v) for k, v in stored.items() if k.startswith("GAN/")}
+    state["D.blocks.0.conv_res.weight"] = torch.zeros(8, 3, 1, 1)
+    path = tmp_path / "model_1.pt"
+    torch.save({"GAN": state, "version": "1.9.0"}, path)
+    return path, stored
+
+
+def images(loaded_module: torch.nn.Module, stored: dict[str, np.ndarray]) -> torch.Tensor:
+    # The fixture's noise image, for the comparison; the probe's own is fixed by its seed.
+    loaded_module.noise.copy_(torch.from_numpy(stored["noise"]))  # type: ignore[operator]
+    with torch.no_grad():
+        return loaded_module(torch.from_numpy(stored["z"]))
+
+
+def test_a_trainer_checkpoint_loads_its_moving_averages_and_reproduces_them(
+    tmp_path: Path,
+) -> None:
+    path, stored = trainer_checkpoint(tmp_path)
+    loaded = load_generator(path)
+    info = loaded.info
+    assert (info.architecture, info.arch_source, info.key) == ("lucidrains_stylegan2",
+                                                               "recognised", "GAN")  # fmt: skip
+    assert info.latent_shape == (32,) and info.output_range == (0.0, 1.0)
+    assert info.arch_kwargs == {"latent_dim": 32, "style_depth": 2, "filters": [32, 32, 16, 8],
+                                "channels": 3}  # fmt: skip
+    want = torch.from_numpy(stored["images"])
+    assert float((images(loaded.module, stored) - want).abs().max()) <= 1e-5 * float(
+        want.abs().max()
+    )
+    plain = load_generator(path, LoadOptions(key="G"))
+    assert not torch.allclose(images(plain.module, stored), want)
+
+
+def test_its_layers_group_by_mapping_layer_and_block(tmp_path: Path) -> None:
+    path, _ = trainer_checkpoint(tmp_path)
+    module = load_generator(path).module
+    groups = {module.layer_group(name) for name, _ in module.named_parameters()}  # type: ignore[operator]
+    assert groups == {"S.net.0", "S.net.2", "G.initial_block", "G.initial_conv", "G.blocks.0",
+                      "G.blocks.1", "G.blocks.2"}  # fmt: skip
