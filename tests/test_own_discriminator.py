@@ -227,3 +227,19 @@ def test_d_dominant_needs_separation_and_a_decade_between_the_gradients() -> Non
     assert own_d_findings(_record(0.85, 1e-3, 1e-1), t) == []  # not separating
     near = own_d_findings(_record(0.99, 1e-2, 1.1e-1, std=0.5), t)
     assert near and near[0].borderline  # 1.04 decades, half-width 0.3
+
+
+def test_the_markdown_report_has_the_own_d_table(tmp_path: Path) -> None:
+    from conftest import write_pngs
+    from typer.testing import CliRunner
+
+    from gandoctor.cli import app
+
+    d, g, real = _trained_d(0.0, steps=20)
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"netG": g.state_dict(), "netD": d.state_dict()}, path)
+    write_pngs(tmp_path / "imgs", real[:300])
+    result = CliRunner().invoke(app, ["probe", str(path), "--data", str(tmp_path / "imgs"),
+                                      "--steps", "5", "--markdown", "-"])  # fmt: skip
+    assert "| figure | probe D (fresh, end) | own D (as saved) |" in result.stdout
+    assert "R1 = E" in result.stdout and "dcgan D (PyTorch examples)" in result.stdout

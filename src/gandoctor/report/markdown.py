@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
-from gandoctor.report.rows import ROWS
+from gandoctor.report.rows import ROWS, own_d_rows, own_d_title
 from gandoctor.report.views import (
     FIGURE_LABELS,
     NO_FINDINGS,
@@ -55,6 +55,7 @@ def render_markdown(report: Report) -> str:
         f"## gandoctor: {VERDICT_MARK[report.verdict]} {report.verdict} "
         f"(gate {'fails' if code else 'passes'}, exit {code})",
         _figures(report),
+        *_own_d(report),
         "### Findings",
         *(_findings(c, with_name=len(report.checkpoints) > 1) for c in report.checkpoints),
     ]
@@ -85,6 +86,17 @@ def _figures(report: Report) -> str:
     rows = [[escape(label)] + [escape(cell(c)) for c in report.checkpoints] for label, cell in ROWS]
     rows.append(["verdict"] + [f"**{c.verdict}**" for c in report.checkpoints])
     return _table(header, rows)
+
+
+def _own_d(report: Report) -> list[str]:
+    """A table per checkpoint whose own D was measured: the probe D's figure, the own D's."""
+    return [
+        f"**{escape(own_d_title(c, c.own_discriminator))}**\n\n"
+        + _table(["figure", "probe D (fresh, end)", "own D (as saved)"],
+                 [[escape(cell) for cell in row] for row in own_d_rows(c, c.own_discriminator)])
+        for c in report.checkpoints
+        if c.own_discriminator is not None
+    ]  # fmt: skip
 
 
 def _findings(c: CheckpointReport, with_name: bool) -> str:
