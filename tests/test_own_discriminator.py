@@ -243,3 +243,31 @@ def test_the_markdown_report_has_the_own_d_table(tmp_path: Path) -> None:
                                       "--steps", "5", "--markdown", "-"])  # fmt: skip
     assert "| figure | probe D (fresh, end) | own D (as saved) |" in result.stdout
     assert "R1 = E" in result.stdout and "dcgan D (PyTorch examples)" in result.stdout
+
+
+def test_a_d_in_a_file_of_its_own(tmp_path: Path) -> None:
+    """--disc-checkpoint: the D's state dict alone; a file that is no D is one line, exit 2;
+    a report may not overwrite it."""
+    import json
+
+    from conftest import write_pngs
+    from typer.testing import CliRunner
+
+    from gandoctor.cli import app
+
+    d, g, real = _trained_d(0.0, steps=5)
+    torch.save(g.state_dict(), tmp_path / "generator.pt")
+    torch.save(d.state_dict(), tmp_path / "critic.pt")
+    write_pngs(tmp_path / "imgs", real[:300])
+    args = ["probe", str(tmp_path / "generator.pt"), "--data", str(tmp_path / "imgs"),
+            "--steps", "3"]  # fmt: skip
+    result = CliRunner().invoke(app, [*args, "--disc-checkpoint", str(tmp_path / "critic.pt"),
+                                      "--json", "-"])  # fmt: skip
+    own = json.loads(result.stdout)["checkpoints"][0]["own_discriminator"]
+    assert own["source"] == "critic.pt"
+    bad = CliRunner().invoke(app, [*args, "--disc-checkpoint", str(tmp_path / "generator.pt")])
+    assert bad.exit_code == 2 and "not a discriminator gandoctor can build" in bad.stderr
+    over = CliRunner().invoke(app, [*args, "--disc-checkpoint", str(tmp_path / "critic.pt"),
+                                    "--json", str(tmp_path / "critic.pt")])  # fmt: skip
+    assert over.exit_code == 2 and (tmp_path / "critic.pt").stat().st_size > 0
+    assert find_own_discriminator(str(tmp_path / "critic.pt"), CPU) is not None

@@ -159,7 +159,8 @@ def _probe_one(
             loaded.module, spec, real.samples, budgeted(), outcome, remedies, output_range,
             on_progress, name,
         )  # fmt: skip
-    own, outcome = own_d.with_own_discriminator(loaded, spec, real.samples, budgeted(), outcome)
+    own, outcome = own_d.with_own_discriminator(loaded, spec, real.samples, budgeted(), outcome,
+                                                load_options.disc_checkpoint)  # fmt: skip
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 
@@ -247,7 +248,7 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
     loaded = load_generator(path, load_options)
     guard_forward(loaded.module, os.fspath(path))
     facts = generator_facts(loaded, load_options)
-    facts["own_discriminator"] = own_d.describe_own_discriminator(loaded, load_options.device)
+    facts["own_discriminator"] = own_d.describe_own_discriminator(loaded, load_options)
     facts["train_eval_difference"] = None
     if mode_matters(loaded.module):
         spec = latent_spec(loaded, load_options)

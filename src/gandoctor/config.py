@@ -64,6 +64,9 @@ class LoadOptions:
     adapter: str | None = None
     """``path/to/adapter.py`` or ``package.module`` whose ``build(state, **arch_kwargs)``
     returns the z -> sample module or a ``GeneratorSpec`` (``--adapter``)."""
+    disc_checkpoint: str | None = None
+    """The checkpoint's own discriminator saved in a file of its own (``--disc-checkpoint``);
+    None = looked for in the checkpoint, or beside it (``netD_*`` for ``netG_*``)."""
     truncation: float = 1.0
     """StyleGAN truncation psi: w is pulled towards its tracked mean, w_avg + psi (w - w_avg).
     1 = none, the generator as trained (the default: truncation trades diversity for

@@ -17,6 +17,7 @@ from gandoctor.cli.options import (
     ArchOpt,
     ClassesOpt,
     DeviceOpt,
+    DiscCheckpointOpt,
     ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
@@ -47,6 +48,7 @@ def inspect(
     forward_kwargs: ForwardKwargsOpt = None,
     output_index: OutputIndexOpt = None,
     adapter: AdapterOpt = None,
+    disc_checkpoint: DiscCheckpointOpt = None,
     device: DeviceOpt = "cpu",
     json_out: JsonOpt = None,
 ) -> None:
@@ -63,7 +65,7 @@ def inspect(
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
             truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
-            adapter=adapter,
+            adapter=adapter, disc_checkpoint=disc_checkpoint,
         )  # fmt: skip
         facts = inspect_checkpoint(checkpoint, options)
         if json_out == "-":

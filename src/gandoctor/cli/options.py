@@ -62,6 +62,13 @@ AdapterOpt = Annotated[
         help="Adapter whose build(state, **arch_kwargs) returns the generator (README).",
     ),
 ]
+DiscCheckpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="PATH",
+        help="The checkpoint's own discriminator, saved in a file of its own (--own-d).",
+    ),
+]
 TruncationOpt = Annotated[
     float,
     typer.Option(

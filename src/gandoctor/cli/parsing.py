@@ -32,6 +32,7 @@ def load_options(
     forward_kwargs: str | None = None,
     output_index: str | None = None,
     adapter: str | None = None,
+    disc_checkpoint: str | None = None,
 ) -> LoadOptions:
     """LoadOptions from the loading options' command-line text."""
     kwargs = json_object(arch_kwargs, "--arch-kwargs")
@@ -52,6 +53,7 @@ def load_options(
         forward_kwargs=json_object(forward_kwargs, "--forward-kwargs"),
         output_index=_index(output_index),
         adapter=adapter,
+        disc_checkpoint=disc_checkpoint,
     )
 
 

@@ -21,6 +21,7 @@ from gandoctor.cli.options import (
     ArchKwargsOpt,
     ArchOpt,
     ClassesOpt,
+    DiscCheckpointOpt,
     ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
@@ -77,6 +78,7 @@ def probe(
     forward_kwargs: ForwardKwargsOpt = None,
     output_index: OutputIndexOpt = None,
     adapter: AdapterOpt = None,
+    disc_checkpoint: DiscCheckpointOpt = None,
     steps: StepsOpt = None,
     batch_size: BatchOpt = None,
     seed: SeedOpt = None,
@@ -175,13 +177,13 @@ def probe(
         )  # fmt: skip
         paths, outputs, device = _share(checkpoints, shard, Outputs(json_out, markdown, plot),
                                         settings.device)  # fmt: skip
-        outputs.check(paths, data)
+        outputs.check([*paths, *([disc_checkpoint] if disc_checkpoint else [])], data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
             truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
-            adapter=adapter,
+            adapter=adapter, disc_checkpoint=disc_checkpoint,
         )  # fmt: skip
         from gandoctor.api import probe as run_probe
         from gandoctor.judge.gate import parse_fail_on

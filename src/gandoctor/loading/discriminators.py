@@ -77,8 +77,24 @@ def dcgan_layout(tensors: Mapping[str, torch.Tensor]) -> list[tuple[int, str, tu
     return layout if convs and convs[-1][2][0] == 1 else []
 
 
-def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
-    """The checkpoint's D, or None where it holds none gandoctor can build."""
+def find_own_discriminator(
+    path: str, device: torch.device, disc_checkpoint: str | None = None
+) -> OwnD | None:
+    """The checkpoint's D, or None where it holds none gandoctor can build.
+    ``disc_checkpoint`` is a D saved in a file of its own (``--disc-checkpoint``), which
+    must then be one of the layouts here."""
+    if disc_checkpoint is not None:
+        found = _from_file(disc_checkpoint, device)
+        if found is None:
+            raise CheckpointError(
+                f"{disc_checkpoint}: not a discriminator gandoctor can build (NVlabs "
+                "snapshot D, rosinality d, or the PyTorch examples' DCGAN netD)"
+            )
+        return found
+    return _from_file(path, device, paired=True)
+
+
+def _from_file(path: str, device: torch.device, paired: bool = False) -> OwnD | None:
     if is_snapshot(path):
         snapshot = read_snapshot(path, device)
         record = snapshot.get("D")
@@ -91,7 +107,9 @@ def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
                     "non-saturating logistic (NVlabs' StyleGAN2Loss)")  # fmt: skip
     stored = _read(path, device)
     if not isinstance(stored, Mapping):
-        return _paired(path, device)
+        return _paired(path, device) if paired else None
+    if dcgan_layout(stored):  # a file of D's weights alone
+        return _dcgan(stored, path, Path(path).name, device)
     stored = {**_prefix_groups(stored.get("state_dict", stored)), **stored}
     if isinstance(stored.get("d"), Mapping) and rosinality_d.recognise(stored["d"]) is not None:
         kwargs = rosinality_d.recognise(stored["d"])
@@ -109,7 +127,7 @@ def find_own_discriminator(path: str, device: torch.device) -> OwnD | None:
         entry = stored.get(key)
         if isinstance(entry, Mapping) and dcgan_layout(entry):
             return _dcgan(entry, path, key, device)
-    return _paired(path, device)
+    return _paired(path, device) if paired else None
 
 
 def _read(path: str, device: torch.device) -> object:
@@ -141,10 +159,7 @@ def _paired(path: str, device: torch.device) -> OwnD | None:
     partner = Path(path).with_name(name.replace("netG", "netD"))
     if not partner.is_file():
         return None
-    stored = _read(str(partner), device)
-    if not isinstance(stored, Mapping) or not dcgan_layout(stored):
-        return None
-    return _dcgan(stored, str(partner), partner.name, device)
+    return _from_file(str(partner), device)
 
 
 def _dcgan(tensors: Mapping[str, torch.Tensor], path: str, source: str,

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
-from gandoctor.config import ProbeConfig
+from gandoctor.config import LoadOptions, ProbeConfig
 from gandoctor.judge.own_d import with_own_d_findings
 from gandoctor.loading.discriminators import find_own_discriminator
 from gandoctor.loading.in_memory import MODULE_FORMAT
@@ -24,7 +24,7 @@ from gandoctor.results.own_discriminator import OwnDiscriminator
 
 def probe_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome,
+    outcome: ProbeOutcome, disc_checkpoint: str | None = None,
 ) -> OwnDiscriminator | None:  # fmt: skip
     """The own D's figures beside the probe's ``outcome``; None where it is not asked for
     (``config.own_discriminator``), the generator came as a module (no file beside it), the
@@ -34,7 +34,7 @@ def probe_own_discriminator(
         return None
     device = torch.device(config.device)
     generator = loaded.module
-    found = find_own_discriminator(loaded.info.checkpoint, device)
+    found = find_own_discriminator(loaded.info.checkpoint, device, disc_checkpoint)
     if found is None:
         return None
     drawn = draw(real, latent, config, device)
@@ -49,18 +49,21 @@ def probe_own_discriminator(
 
 def with_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome,
+    outcome: ProbeOutcome, disc_checkpoint: str | None = None,
 ) -> tuple[OwnDiscriminator | None, ProbeOutcome]:  # fmt: skip
     """The own D's figures, and ``outcome`` with its findings (judge.own_d) added."""
-    own = probe_own_discriminator(loaded, latent, real, config, outcome)
+    own = probe_own_discriminator(loaded, latent, real, config, outcome, disc_checkpoint)
     return own, with_own_d_findings(outcome, own, config.thresholds)
 
 
-def describe_own_discriminator(loaded: LoadedGenerator, device: str) -> dict[str, Any] | None:
+def describe_own_discriminator(
+    loaded: LoadedGenerator, options: LoadOptions
+) -> dict[str, Any] | None:
     """What ``inspect`` shows of the checkpoint's own D: None where it holds none."""
     if loaded.info.format == MODULE_FORMAT:
         return None
-    found = find_own_discriminator(loaded.info.checkpoint, torch.device(device))
+    device = torch.device(options.device)
+    found = find_own_discriminator(loaded.info.checkpoint, device, options.disc_checkpoint)
     if found is None:
         return None
     return {
