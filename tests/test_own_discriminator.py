@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import warnings
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,33 @@ def test_a_d_in_a_file_of_its_own(tmp_path: Path) -> None:
                                     "--json", str(tmp_path / "critic.pt")])  # fmt: skip
     assert over.exit_code == 2 and (tmp_path / "critic.pt").stat().st_size > 0
     assert find_own_discriminator(str(tmp_path / "critic.pt"), CPU) is not None
+
+
+def test_files_that_cannot_hold_a_d_are_not_searched(tmp_path: Path) -> None:
+    """A TorchScript program (read only with --trust-pickle) and a checkpoint folder: the
+    probe runs, and no D is looked for in them."""
+    import json
+
+    from conftest import write_pngs
+    from safetensors.torch import save_file
+    from typer.testing import CliRunner
+
+    from gandoctor.cli import app
+
+    g = untrained_dcgan().eval()
+    write_pngs(tmp_path / "imgs", _digits(16)[:300])
+    program = tmp_path / "g.ts"
+    with warnings.catch_warnings():  # torch.jit is deprecated, and still what people have
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.trace(g, torch.randn(2, 16, 1, 1)), str(program))
+    folder = tmp_path / "hf"
+    folder.mkdir()
+    save_file(
+        {k: v.contiguous() for k, v in g.state_dict().items()}, str(folder / "model.safetensors")
+    )
+    (folder / "config.json").write_text('{"nz": 16, "ngf": 16, "nc": 1, "imageSize": 16}')
+    data = ["--data", str(tmp_path / "imgs"), "--steps", "3", "--json", "-"]
+    for checkpoint, extra in ((program, ["--trust-pickle"]), (folder, [])):
+        result = CliRunner().invoke(app, ["probe", str(checkpoint), *data, *extra])
+        assert result.exit_code in (0, 1), result.output
+        assert json.loads(result.stdout)["checkpoints"][0]["own_discriminator"] is None

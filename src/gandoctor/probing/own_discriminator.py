@@ -13,6 +13,7 @@ from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import LoadOptions, ProbeConfig
 from gandoctor.judge.own_d import with_own_d_findings
 from gandoctor.loading.discriminators import find_own_discriminator
+from gandoctor.loading.formats.source import STYLEGAN_SNAPSHOT
 from gandoctor.loading.in_memory import MODULE_FORMAT
 from gandoctor.loading.info import LoadedGenerator
 from gandoctor.nn.generator import frozen
@@ -20,6 +21,14 @@ from gandoctor.nn.latent import LatentSpec
 from gandoctor.probing.setup import draw
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.own_discriminator import OwnDiscriminator
+
+OWN_D_FORMATS = frozenset({"torch", "safetensors", STYLEGAN_SNAPSHOT})
+"""Formats whose file can hold the generator's D beside it: state-dict files and snapshots
+(a folder, a program or a pickled module is not searched)."""
+
+
+def _searched(loaded: LoadedGenerator, disc_checkpoint: str | None) -> bool:
+    return disc_checkpoint is not None or loaded.info.format in OWN_D_FORMATS
 
 
 def probe_own_discriminator(
@@ -29,8 +38,8 @@ def probe_own_discriminator(
     """The own D's figures beside the probe's ``outcome``; None where it is not asked for
     (``config.own_discriminator``), the generator came as a module (no file beside it), the
     probe found it broken, or the checkpoint holds no D gandoctor can build."""
-    in_file = loaded.info.format != MODULE_FORMAT
-    if not (config.own_discriminator and in_file and outcome.summary is not None):
+    searched = loaded.info.format != MODULE_FORMAT and _searched(loaded, disc_checkpoint)
+    if not (config.own_discriminator and searched and outcome.summary is not None):
         return None
     device = torch.device(config.device)
     generator = loaded.module
@@ -60,7 +69,7 @@ def describe_own_discriminator(
     loaded: LoadedGenerator, options: LoadOptions
 ) -> dict[str, Any] | None:
     """What ``inspect`` shows of the checkpoint's own D: None where it holds none."""
-    if loaded.info.format == MODULE_FORMAT:
+    if loaded.info.format == MODULE_FORMAT or not _searched(loaded, options.disc_checkpoint):
         return None
     device = torch.device(options.device)
     found = find_own_discriminator(loaded.info.checkpoint, device, options.disc_checkpoint)
