@@ -24,21 +24,24 @@ def training_facts(stored: object) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     for name, value in stored.items():
         if isinstance(value, argparse.Namespace):
-            facts[str(name)] = {k: _plain(v) for k, v in vars(value).items()}
+            facts[str(name)] = {k: plain(v) for k, v in vars(value).items()}
         elif name in AUGMENT_KEYS and isinstance(value, int | float):
             facts["augment_p"] = float(value)
         elif name in PROGRESS_KEYS and isinstance(value, int | float):
             facts[str(name)] = value
         elif name == "hyper_parameters" and isinstance(value, Mapping):  # Lightning
-            facts["hyper_parameters"] = {str(k): _plain(v) for k, v in value.items()}
+            facts["hyper_parameters"] = {str(k): plain(v) for k, v in value.items()}
     return facts
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """JSON-ready: containers and plain values as they are, anything else as its text."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return str(value)
 
 

@@ -16,6 +16,7 @@ import torch
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError
 from gandoctor.loading.architectures.stylegan2.generator import StyleGAN2Generator
+from gandoctor.loading.formats.facts import plain
 from gandoctor.loading.snapshots.unpickler import PersistentRecord, read_snapshot
 from gandoctor.loading.state import load_state_strict
 
@@ -98,7 +99,7 @@ def snapshot_facts(stored: dict[str, Any], module: StyleGAN2Generator) -> dict[s
     }
     training_set = stored.get("training_set_kwargs")
     if isinstance(training_set, dict):
-        facts["training_set_kwargs"] = _plain(training_set)
+        facts["training_set_kwargs"] = plain(training_set)
     return facts
 
 
@@ -110,14 +111,3 @@ def augment_p(stored: dict[str, Any]) -> float | None:
         return None
     p = pipe.state_dict().get("p")
     return float(p) if isinstance(p, torch.Tensor) and p.numel() == 1 else None
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: containers and plain values as they are, anything else as its text."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
