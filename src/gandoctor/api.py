@@ -6,16 +6,15 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from gandoctor._version import __version__
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions
-from gandoctor.data import RealData, load_real_data, real_data_from_tensor
+from gandoctor.data import RealData
+from gandoctor.data.reader import DataSource, RealDataReader
 from gandoctor.errors import ConfigError
 from gandoctor.judge.baseline import compare, match
 from gandoctor.judge.gate import FailOn, parse_fail_on
@@ -60,8 +59,9 @@ class ProbeInterruptedWithReport(ProbeInterrupted):
 
 def probe(
     checkpoints: Generator | Sequence[Generator],
-    data: PathLike | torch.Tensor | np.ndarray,
+    data: DataSource,
     *,
+    val_data: DataSource | None = None,
     latent_shape: Sequence[int] | None = None,
     output_range: tuple[float, float] | None = None,
     load_options: LoadOptions | None = None,
@@ -80,6 +80,8 @@ def probe(
     ``torch.nn.Module`` generators, which are probed where they are and left as they were.
     ``data``: a folder of images, a ``.npy``/``.npz`` file, or a tensor/array of real samples
     shaped like the generator's output and already in its value range.
+    ``val_data``: real samples the GAN never trained on (``--val-data``), read like ``data``:
+    the checkpoint's own D is asked how it scores them against ``data`` (its r_v).
     ``latent_shape`` and ``output_range`` override what is detected (``--latent-shape``,
     ``--output-range``). ``fail_on`` is the gate (``gandoctor.judge.gate``); ``baseline`` a saved
     JSON report whose regressions also fail it (``gandoctor.judge.baseline``).
@@ -106,16 +108,19 @@ def probe(
     if saved is not None:
         match(names, saved)  # a baseline that fits no generator fails before the probe
     generators = [_load(i, n, load_options, config) for i, n in zip(items, names, strict=True)]
-    cache: dict[tuple[object, ...], RealData] = {}
+    reader = RealDataReader(data_options, on_warning)
     reports: list[CheckpointReport] = []
     try:
         for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
-            real = _real_data(data, loaded, data_options, cache, on_warning)
+            shape, value_range = loaded.info.output_shape, loaded.info.output_range
+            real = reader.read(data, shape, value_range)
+            unseen = reader.read(val_data, shape, value_range) if val_data is not None else None
             # The k-th probe of this generator shares the time left with all probes to come.
             probes_left = (len(names) - index) * seeds
             budget_for = lambda k, n=probes_left: share_budget(config, started, n - k)  # noqa: E731
             budgeted = lambda b=budget_for: b(0)  # noqa: E731
-            _probe_one(name, loaded, real, load_options, budgeted, on_progress, remedies, reports)
+            _probe_one(name, loaded, real, unseen, load_options, budgeted, on_progress, remedies,
+                       reports)  # fmt: skip
             if seeds > 1:
                 reports[-1] = _with_repeats(reports[-1], loaded, real, load_options, budget_for,
                                             seeds)  # fmt: skip
@@ -134,6 +139,7 @@ def _probe_one(
     name: str,
     loaded: LoadedGenerator,
     real: RealData,
+    unseen: RealData | None,
     load_options: LoadOptions,
     budgeted: Callable[[], ProbeConfig],
     on_progress: CheckpointProgress | None,
@@ -160,7 +166,7 @@ def _probe_one(
             on_progress, name,
         )  # fmt: skip
     own, outcome = own_d.with_own_discriminator(loaded, spec, real.samples, budgeted(), outcome,
-                                                load_options.disc_checkpoint)  # fmt: skip
+                                                load_options.disc_checkpoint, unseen)  # fmt: skip
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 
@@ -275,26 +281,3 @@ def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, 
         "latent_distribution": str(loaded.info.distribution(options.latent_distribution)),
         "num_classes": loaded.info.classes(options.num_classes),
     }
-
-
-def _real_data(
-    data: PathLike | torch.Tensor | np.ndarray,
-    loaded: LoadedGenerator,
-    options: DataOptions,
-    cache: dict[tuple[object, ...], RealData],
-    on_warning: Callable[[str], None] | None,
-) -> RealData:
-    key = (loaded.info.output_shape, loaded.info.output_range)
-    if isinstance(data, torch.Tensor | np.ndarray):
-        return real_data_from_tensor(
-            data, sample_shape=loaded.info.output_shape, value_range=loaded.info.output_range
-        )
-    if key not in cache:
-        cache[key] = load_real_data(
-            Path(data),
-            sample_shape=loaded.info.output_shape,
-            value_range=loaded.info.output_range,
-            options=options,
-            on_warning=on_warning,
-        )
-    return cache[key]

@@ -37,6 +37,8 @@ class FindingCode(StrEnum):
     RANGE_MISMATCH = "range_mismatch"
     OVERFITTING = "overfitting"
     D_DOMINANT = "d_dominant"
+    D_OVERFIT = "d_overfit"
+    PENALTY_INEFFECTIVE = "penalty_ineffective"
 
 
 class LatentDistribution(StrEnum):

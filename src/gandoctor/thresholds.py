@@ -136,6 +136,21 @@ class Thresholds:
     Theorem 2.4, where the minimax cost stops training G. Measured: the untrained StyleGAN
     fixtures' own Ds sit at -0.2 to -0.3 (they rate fakes above reals); the probe's fresh D,
     saturated against the untrained example, ends 3.5 decades apart (3.0e-4 against 0.91)."""
+    own_d_overfit_auc: float = 0.8
+    """P(D(training real) > D(unseen real)) of the checkpoint's own D from which it has
+    memorised the GAN's training reals (``d_overfit``; needs ``--val-data``): 0.5 is no gap.
+    Measured (tests/test_own_discriminator.py, digits 16 px, the fakes a pool of other real
+    digits so that D can only win by memorising): a D trained on 64 images 0.94 (300 steps)
+    to 1.00 (1500), on 900 images 0.58 to 0.66. With --val-data, r_t >= ``overfit_rt`` and
+    r_v >= ``overfit_rv`` is the other reason (64 images: r_t 0.88-1.00, r_v 0.90; 900:
+    r_v 0.24-0.36)."""
+    own_d_penalty_loss: float = 1.386
+    """gamma / 2 * R1 of the checkpoint's own D, for the gamma the run claims, from which the
+    penalty cannot have been acting on this D (``penalty_ineffective``): ln 4, the whole
+    adversarial loss of a D that outputs a constant, which pays no penalty at all. A D
+    trained on loss + gamma / 2 R1 keeps the term well below it (measured: gamma 10 gives
+    0.26 after 150 steps and 0.08 after 600; gamma 1, 0.06 and 0.05); the same D trained
+    without the penalty would pay 6.3 and 39 at gamma 10."""
     layer_spread_warn_decades: float = 3.0
     """``preflight``: decades between the largest and smallest per-element (RMS) gradient of
     the generator's layers at initialisation, from which the layers learn at very different

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
-from gandoctor.analyses.overfitting import heuristics
+from gandoctor.analyses.memorisation import memorisation
 from gandoctor.nn import metrics
 from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import GeneratorInputs
@@ -49,6 +50,13 @@ def _labels(inputs: GeneratorInputs) -> torch.Tensor | None:
     return inputs[1] if len(inputs) > 1 else None
 
 
+def _cycled(labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
+    """``labels`` repeated to length ``n`` (None stays None)."""
+    if labels is None:
+        return None
+    return labels.repeat((n + len(labels) - 1) // len(labels), *([1] * (labels.dim() - 1)))[:n]
+
+
 def _input_gradients(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | None
                      ) -> torch.Tensor:  # fmt: skip
     """Per-sample ||grad_x sum(D(x))||: D's slope at each sample (no parameter grads)."""
@@ -71,6 +79,8 @@ def measure_own_discriminator(
     heldout_latents: list[GeneratorInputs],
     train_real: torch.Tensor,
     *,
+    unseen_real: torch.Tensor | None = None,
+    unseen: str | None = None,
     architecture: str,
     source: str,
     loss: str = "non-saturating (assumed)",
@@ -80,19 +90,29 @@ def measure_own_discriminator(
 ) -> OwnDiscriminator:
     """Every figure of :class:`OwnDiscriminator`. ``generator`` is frozen by the caller
     (``params`` are its floating-point parameters, as the probe takes them); ``disc`` is in
-    eval mode and never updated."""
+    eval mode and never updated. ``unseen_real`` are reals the GAN never trained on, from
+    ``unseen`` (``--val-data``)."""
     with frozen(disc, train_mode=mode_matters(disc)):
         for p in disc.parameters():
             p.requires_grad_(False)
-        return _measure(disc, generator, params, heldout_real, heldout_latents, train_real,
-                        architecture, source, loss, augment_p, r1_gamma, seed)  # fmt: skip
+        figures = _figures(disc, generator, params, heldout_real, heldout_latents, train_real,
+                           unseen_real, seed)  # fmt: skip
+    return OwnDiscriminator(
+        architecture=architecture,
+        source=source,
+        loss=loss,
+        augment_p=augment_p,
+        r1_gamma=r1_gamma,
+        unseen=unseen if unseen_real is not None else None,
+        **figures,
+    )
 
 
-def _measure(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
+def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
              heldout_real: torch.Tensor, heldout_latents: list[GeneratorInputs],
-             train_real: torch.Tensor, architecture: str, source: str, loss: str,
-             augment_p: float | None, r1_gamma: float | None, seed: int
-             ) -> OwnDiscriminator:  # fmt: skip
+             train_real: torch.Tensor, unseen_real: torch.Tensor | None, seed: int
+             ) -> dict[str, Any]:  # fmt: skip
+    """The measured fields of :class:`OwnDiscriminator`."""
     fake_batches, mm, ns = [], [], []
     for inputs in heldout_latents:
         fake = generator(*inputs)
@@ -113,15 +133,16 @@ def _measure(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         real_logits = chunked(disc, real, classes)
         fake_logits = chunked(disc, fakes[:n], classes)
         train_logits = chunked(disc, train, classes)
+        unseen_logits = real_logits
+        if unseen_real is not None:
+            unseen_logits = chunked(disc, unseen_real, _cycled(classes, len(unseen_real)))
     stats = metrics.heldout_stats(real_logits, fake_logits)
-    r_t, r_v = heuristics(train_logits, real_logits, fake_logits)
+    # r_v and the AUC against reals the GAN never saw where given, else the held-out split.
+    memo = memorisation(train_logits, unseen_logits, fake_logits)
     shape = (n,) + (1,) * (fakes.dim() - 1)
     alpha = torch.rand(shape, generator=torch.Generator().manual_seed(seed)).to(fakes.device)
     mixed = alpha * real + (1 - alpha) * fakes[:n]
-    return OwnDiscriminator(
-        architecture=architecture,
-        source=source,
-        loss=loss,
+    return dict(
         heldout_accuracy=stats.accuracy,
         mean_d_real=stats.d_real,
         mean_d_fake=stats.d_fake,
@@ -131,9 +152,12 @@ def _measure(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         r1=_spread(_input_gradients(disc, real, classes).square()),
         r2=_spread(_input_gradients(disc, fakes[:n], classes).square()),
         gp_norm=_spread(_input_gradients(disc, mixed, classes)),
-        r_t=r_t,
-        r_v=r_v if math.isfinite(r_v) else math.nan,
+        r_t=memo.r_t,
+        r_v=memo.r_v if math.isfinite(memo.r_v) else math.nan,
+        r_t_uncertainty=memo.r_t_uncertainty,
+        r_v_uncertainty=memo.r_v_uncertainty,
+        unseen_auc=memo.auc if unseen_real is not None else None,
+        unseen_auc_uncertainty=memo.auc_uncertainty if unseen_real is not None else 0.0,
         latent_batches=len(heldout_latents),
-        augment_p=augment_p,
-        r1_gamma=r1_gamma,
+        r1_samples=n,
     )

@@ -121,6 +121,13 @@ def probe(
             help="Also measure the checkpoint's own discriminator, where it holds one.",
         ),
     ] = True,
+    val_data: Annotated[
+        Path | None,
+        typer.Option(
+            "--val-data",
+            help="Real images the GAN never trained on: the own D's r_v and d_overfit.",
+        ),
+    ] = None,
     remedies: Annotated[
         bool,
         typer.Option(
@@ -177,7 +184,7 @@ def probe(
         )  # fmt: skip
         paths, outputs, device = _share(checkpoints, shard, Outputs(json_out, markdown, plot),
                                         settings.device)  # fmt: skip
-        outputs.check([*paths, *([disc_checkpoint] if disc_checkpoint else [])], data)
+        outputs.check([*paths, *([disc_checkpoint] if disc_checkpoint else [])], data, val_data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
@@ -190,7 +197,8 @@ def probe(
 
         with partial_reports(outputs.json, outputs.markdown), _progress(quiet) as on_progress:
             report = run_probe(
-                paths, data, load_options=load, data_options=settings.data_options(cache),
+                paths, data, val_data=val_data, load_options=load,
+                data_options=settings.data_options(cache),
                 config=settings.probe_config(device, per_layer=layers, own_discriminator=own_d),
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
                 on_progress=on_progress, on_warning=None if quiet else _warn,
@@ -211,7 +219,7 @@ class Outputs:
     markdown: str | None
     plot: Path | None
 
-    def check(self, checkpoints: list[str], data: Path) -> None:
+    def check(self, checkpoints: list[str], data: Path, val_data: Path | None = None) -> None:
         """Fail before the probe on outputs that cannot be written, or would overwrite an
         input."""
         from gandoctor.paths import check_outputs_are_not_inputs
@@ -226,6 +234,8 @@ class Outputs:
             check_plot_path(self.plot)
         named = {"--json": self.json, "--markdown": self.markdown, "--plot": self.plot}
         check_outputs_are_not_inputs(named, checkpoints, data)
+        if val_data is not None:
+            check_outputs_are_not_inputs(named, [], val_data)
 
     def emit(self, report: Report) -> None:
         from rich.console import Console

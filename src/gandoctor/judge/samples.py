@@ -86,7 +86,7 @@ def collapse_drafts(c: CollapseStats, t: Thresholds) -> list[Draft]:
     if not reasons:
         return []
     severity = max((r[0] for r in reasons), key=lambda s: s.rank)
-    margin = max((r[2] for r in reasons if r[0] == severity), key=_security)
+    margin = max((r[2] for r in reasons if r[0] == severity), key=security)
     message = "; ".join(r[1] for r in reasons) + f" ({c.samples} samples each)"
     return [Draft(FindingCode.COLLAPSE, severity, message, REMEDY_COLLAPSE, c.to_dict(), margin)]
 
@@ -106,7 +106,7 @@ def _duplicate_margin(c: CollapseStats, t: Thresholds) -> Margin:
     return Margin("duplicate_ratio", c.duplicate_ratio, threshold, uncertainty)
 
 
-def _security(m: Margin) -> float:
+def security(m: Margin) -> float:
     """How many uncertainties the figure lies from its threshold (inf with none)."""
     distance = abs(m.value - m.threshold)
     return distance / m.uncertainty if m.uncertainty > 0 else math.inf
@@ -135,7 +135,7 @@ def overfitting_drafts(s: Summary, t: Thresholds) -> list[Draft]:
     margin = min(
         Margin("overfit_rt", r_t, t.overfit_rt, s.overfit_rt_uncertainty),
         Margin("overfit_rv", r_v, t.overfit_rv, s.overfit_rv_uncertainty),
-        key=_security,
+        key=security,
     )
     return [
         Draft(FindingCode.OVERFITTING, Severity.INFO, message, REMEDY_OVERFIT, evidence, margin)

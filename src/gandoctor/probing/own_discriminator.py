@@ -11,6 +11,7 @@ import torch
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import LoadOptions, ProbeConfig
+from gandoctor.data.common import RealData
 from gandoctor.judge.own_d import with_own_d_findings
 from gandoctor.loading.discriminators import find_own_discriminator
 from gandoctor.loading.formats.source import STYLEGAN_SNAPSHOT
@@ -33,9 +34,10 @@ def _searched(loaded: LoadedGenerator, disc_checkpoint: str | None) -> bool:
 
 def probe_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome, disc_checkpoint: str | None = None,
+    outcome: ProbeOutcome, disc_checkpoint: str | None = None, unseen: RealData | None = None,
 ) -> OwnDiscriminator | None:  # fmt: skip
-    """The own D's figures beside the probe's ``outcome``; None where it is not asked for
+    """The own D's figures beside the probe's ``outcome``, with ``unseen`` reals the GAN never
+    trained on (``--val-data``) where given; None where it is not asked for
     (``config.own_discriminator``), the generator came as a module (no file beside it), the
     probe found it broken, or the checkpoint holds no D gandoctor can build."""
     searched = loaded.info.format != MODULE_FORMAT and _searched(loaded, disc_checkpoint)
@@ -50,18 +52,27 @@ def probe_own_discriminator(
     with frozen(generator, config.train_mode) as params:
         return measure_own_discriminator(
             found.module, generator, params, drawn.heldout_real, drawn.heldout_latents,
-            drawn.train_real, architecture=found.architecture, source=found.source,
+            drawn.train_real, unseen_real=_samples(unseen, device), unseen=_origin(unseen),
+            architecture=found.architecture, source=found.source,
             loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
             seed=config.seed,
         )  # fmt: skip
 
 
+def _samples(unseen: RealData | None, device: torch.device) -> torch.Tensor | None:
+    return unseen.samples.to(device) if unseen is not None else None
+
+
+def _origin(unseen: RealData | None) -> str | None:
+    return f"{unseen.source} ({unseen.used} samples)" if unseen is not None else None
+
+
 def with_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome, disc_checkpoint: str | None = None,
+    outcome: ProbeOutcome, disc_checkpoint: str | None = None, unseen: RealData | None = None,
 ) -> tuple[OwnDiscriminator | None, ProbeOutcome]:  # fmt: skip
     """The own D's figures, and ``outcome`` with its findings (judge.own_d) added."""
-    own = probe_own_discriminator(loaded, latent, real, config, outcome, disc_checkpoint)
+    own = probe_own_discriminator(loaded, latent, real, config, outcome, disc_checkpoint, unseen)
     return own, with_own_d_findings(outcome, own, config.thresholds)
 
 

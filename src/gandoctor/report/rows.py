@@ -184,13 +184,20 @@ def own_d_rows(c: CheckpointReport, own: OwnDiscriminator) -> list[tuple[str, st
         ("R1 = E|∇ₓD(x)|² (reals) / R2 (fakes)", MISSING,
          f"{_spread(own.r1)} / {_spread(own.r2)}"),
         ("|∇ₓD| on interpolates (WGAN-GP)", MISSING, _spread(own.gp_norm)),
-        ("r_t / r_v", f"{probe('final_overfit_rt', '.2f')} / {probe('final_overfit_rv', '.2f')}",
+        ("r_t / r_v" + ("" if own.unseen else " (r_v: two splits of the GAN's data)"),
+         f"{probe('final_overfit_rt', '.2f')} / {probe('final_overfit_rv', '.2f')}",
          f"{number(own.r_t, '.2f')} / {number(own.r_v, '.2f')}"),
+        *([("P(training real > unseen real)", MISSING,
+            f"{number(own.unseen_auc, '.3f')} ± {own.unseen_auc_uncertainty:.3f}")]
+          if own.unseen_auc is not None else []),
         ("ADA augment p / R1 gamma", MISSING,
          f"{number(own.augment_p, '.3f')} / {number(own.r1_gamma, 'g')}"),
+        *([("R1 penalty gamma/2 · R1 (constant D's loss: ln 4 = 1.39)", MISSING,
+            number(own.r1_gamma / 2 * own.r1.mean, '.3g'))] if own.r1_gamma else []),
     ]  # fmt: skip
 
 
 def own_d_title(c: CheckpointReport, own: OwnDiscriminator) -> str:
+    unseen = f"; unseen reals: {own.unseen}" if own.unseen else ""
     return (f"own discriminator of {c.checkpoint}: {own.architecture}, entry {own.source}; "
-            f"{own.loss}; no training, the probe's held-out data")  # fmt: skip
+            f"{own.loss}; no training, the probe's held-out data{unseen}")  # fmt: skip

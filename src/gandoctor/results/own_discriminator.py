@@ -47,14 +47,28 @@ class OwnDiscriminator:
     r_t: float
     """E[sign D(x)] on the reals D's training set shares with the probe's (ADA's r_t)."""
     r_v: float
-    """(E[D_train] - E[D_heldout]) / (E[D_train] - E[D_fake]) on logits (analyses.overfitting);
-    NaN where the denominator is not significant."""
+    """(E[D_train] - E[D_unseen]) / (E[D_train] - E[D_fake]) on logits (analyses.memorisation),
+    the unseen reals being ``unseen``'s, else the probe's held-out split; NaN where the
+    denominator is not significant."""
+    r1_samples: int = 1
+    """The held-out reals R1, R2 and the WGAN-GP norm are means over."""
     latent_batches: int = 1
     """K: the latent batches the gradient norms' spread is over."""
     augment_p: float | None = None
     """ADA's augmentation probability p stored beside this D."""
     r1_gamma: float | None = None
     """The R1 weight the run claims (snapshot kwargs, rosinality ``args.r1``); None unknown."""
+    unseen: str | None = None
+    """Where the reals the GAN never saw came from (``--val-data``); None without them, and
+    then r_v compares two splits of the GAN's own training data and says nothing of
+    memorisation."""
+    unseen_auc: float | None = None
+    """P(D(training real) > D(unseen real)): 0.5 where D scores both alike; None without
+    ``unseen``."""
+    r_t_uncertainty: float = 0.0
+    r_v_uncertainty: float = 0.0
+    unseen_auc_uncertainty: float = 0.0
+    """95 % half-widths of r_t, r_v and the AUC (analyses.memorisation)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
