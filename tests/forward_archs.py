@@ -94,3 +94,18 @@ class ConfiguredGenerator(nn.Module):
 def make_generator(hidden: int = 64) -> nn.Module:
     """A factory function rather than a class."""
     return ConfiguredGenerator(GeneratorConfig(hidden), nn.ReLU())
+
+
+class MLPDiscriminator(nn.Module):
+    """A D gandoctor does not recognise, ending in a Sigmoid as many repositories write it
+    (``--disc tests/forward_archs.py:MLPDiscriminator``)."""
+
+    def __init__(self, hidden: int = 32) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(), nn.Linear(256, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, 1),
+            nn.Sigmoid(),
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)

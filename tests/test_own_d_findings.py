@@ -152,3 +152,40 @@ def test_val_data_reaches_the_own_d_through_the_command_line(tmp_path: Path) -> 
     assert "d_overfit" in [f["code"] for f in report["findings"]]
     table = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
     assert "P(training real > unseen real)" in table.output and "400 samples" in table.output
+
+
+def test_disc_builds_an_unrecognised_d_and_reads_its_logits(tmp_path: Path) -> None:
+    """``--disc`` with ``--disc-kwargs``: the D in the checkpoint's ``discriminator`` entry is
+    built, its last Sigmoid left off (its logits are logit(D(x))); without ``--disc`` no D
+    is found; wrong kwargs, weights that do not fit and ``--disc-kwargs`` alone are one
+    line each, exit 2, naming the D's options."""
+    import forward_archs
+
+    torch.manual_seed(0)
+    d = forward_archs.MLPDiscriminator(hidden=24)
+    path = tmp_path / "checkpoint.pth"
+    torch.save({"netG": untrained_dcgan().state_dict(), "discriminator": d.state_dict()}, path)
+    write_pngs(tmp_path / "imgs", _digits(16)[:300])
+    arch = str(Path(forward_archs.__file__)) + ":MLPDiscriminator"
+    base = ["probe", str(path), "--data", str(tmp_path / "imgs"), "--steps", "3", "--json", "-"]
+    plain = json.loads(CliRunner().invoke(app, base).stdout)["checkpoints"][0]
+    assert plain["own_discriminator"] is None
+    result = CliRunner().invoke(app, [*base, "--disc", arch, "--disc-kwargs", '{"hidden": 24}'])
+    assert result.exit_code in (0, 1), result.output
+    own = json.loads(result.stdout)["checkpoints"][0]["own_discriminator"]
+    assert own["architecture"].endswith("(--disc)") and own["loss"].startswith("BCE")
+    from gandoctor.loading.discriminators import find_own_discriminator
+
+    found = find_own_discriminator(str(path), torch.device("cpu"), disc=arch,
+                                   disc_kwargs={"hidden": 24})  # fmt: skip
+    assert found is not None
+    x = _digits(16)[:8]
+    with torch.no_grad():
+        assert torch.allclose(torch.sigmoid(found.module(x)), d.eval()(x), atol=1e-6)
+    for extra, words in (
+        (["--disc", arch, "--disc-kwargs", '{"width": 3}'], "--disc-kwargs"),
+        (["--disc", arch], "does not fit"),  # hidden 32 against 24 in the file
+        (["--disc-kwargs", "{}"], "--disc-kwargs needs --disc"),
+    ):
+        bad = CliRunner().invoke(app, [*base, *extra])
+        assert bad.exit_code == 2 and words in bad.stderr and "Traceback" not in bad.output

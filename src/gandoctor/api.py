@@ -166,7 +166,7 @@ def _probe_one(
             on_progress, name,
         )  # fmt: skip
     own, outcome = own_d.with_own_discriminator(loaded, spec, real.samples, budgeted(), outcome,
-                                                load_options.disc_checkpoint, unseen)  # fmt: skip
+                                                load_options, unseen)  # fmt: skip
     reports.append(CheckpointReport(name, facts, real.describe(), outcome, remedies=checks,
                                     own_discriminator=own))  # fmt: skip
 

@@ -67,6 +67,11 @@ class LoadOptions:
     disc_checkpoint: str | None = None
     """The checkpoint's own discriminator saved in a file of its own (``--disc-checkpoint``);
     None = looked for in the checkpoint, or beside it (``netD_*`` for ``netG_*``)."""
+    disc: str | None = None
+    """``package.module:Class`` or ``path/to/file.py:Class`` of the checkpoint's own D
+    (``--disc``), for a layout gandoctor does not recognise; None = recognised from its keys."""
+    disc_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for ``disc`` (``--disc-kwargs``; ``$call`` values as for ``arch``)."""
     truncation: float = 1.0
     """StyleGAN truncation psi: w is pulled towards its tracked mean, w_avg + psi (w - w_avg).
     1 = none, the generator as trained (the default: truncation trades diversity for

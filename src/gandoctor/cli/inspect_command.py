@@ -18,6 +18,8 @@ from gandoctor.cli.options import (
     ClassesOpt,
     DeviceOpt,
     DiscCheckpointOpt,
+    DiscKwargsOpt,
+    DiscOpt,
     ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
@@ -49,6 +51,8 @@ def inspect(
     output_index: OutputIndexOpt = None,
     adapter: AdapterOpt = None,
     disc_checkpoint: DiscCheckpointOpt = None,
+    disc: DiscOpt = None,
+    disc_kwargs: DiscKwargsOpt = None,
     device: DeviceOpt = "cpu",
     json_out: JsonOpt = None,
 ) -> None:
@@ -65,7 +69,7 @@ def inspect(
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
             truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
-            adapter=adapter, disc_checkpoint=disc_checkpoint,
+            adapter=adapter, disc_checkpoint=disc_checkpoint, disc=disc, disc_kwargs=disc_kwargs,
         )  # fmt: skip
         facts = inspect_checkpoint(checkpoint, options)
         if json_out == "-":

@@ -69,6 +69,17 @@ DiscCheckpointOpt = Annotated[
         help="The checkpoint's own discriminator, saved in a file of its own (--own-d).",
     ),
 ]
+DiscOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="MODULE:CLASS",
+        help="The own D's architecture, for a layout not recognised (as --arch for G).",
+    ),
+]
+DiscKwargsOpt = Annotated[
+    str | None,
+    typer.Option(metavar="JSON", help="Keyword arguments for --disc, as a JSON object."),
+]
 TruncationOpt = Annotated[
     float,
     typer.Option(

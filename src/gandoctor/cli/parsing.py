@@ -33,11 +33,15 @@ def load_options(
     output_index: str | None = None,
     adapter: str | None = None,
     disc_checkpoint: str | None = None,
+    disc: str | None = None,
+    disc_kwargs: str | None = None,
 ) -> LoadOptions:
     """LoadOptions from the loading options' command-line text."""
     kwargs = json_object(arch_kwargs, "--arch-kwargs")
     if arch_kwargs is not None and arch is None and adapter is None:
         raise ConfigError("--arch-kwargs needs --arch or --adapter")
+    if disc_kwargs is not None and disc is None:
+        raise ConfigError("--disc-kwargs needs --disc")
     return LoadOptions(
         arch=arch,
         arch_kwargs=kwargs,
@@ -54,6 +58,8 @@ def load_options(
         output_index=_index(output_index),
         adapter=adapter,
         disc_checkpoint=disc_checkpoint,
+        disc=disc,
+        disc_kwargs=json_object(disc_kwargs, "--disc-kwargs"),
     )
 
 

@@ -22,6 +22,8 @@ from gandoctor.cli.options import (
     ArchOpt,
     ClassesOpt,
     DiscCheckpointOpt,
+    DiscKwargsOpt,
+    DiscOpt,
     ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
@@ -79,6 +81,8 @@ def probe(
     output_index: OutputIndexOpt = None,
     adapter: AdapterOpt = None,
     disc_checkpoint: DiscCheckpointOpt = None,
+    disc: DiscOpt = None,
+    disc_kwargs: DiscKwargsOpt = None,
     steps: StepsOpt = None,
     batch_size: BatchOpt = None,
     seed: SeedOpt = None,
@@ -190,7 +194,7 @@ def probe(
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
             truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
-            adapter=adapter, disc_checkpoint=disc_checkpoint,
+            adapter=adapter, disc_checkpoint=disc_checkpoint, disc=disc, disc_kwargs=disc_kwargs,
         )  # fmt: skip
         from gandoctor.api import probe as run_probe
         from gandoctor.judge.gate import parse_fail_on

@@ -11,11 +11,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from gandoctor.errors import CheckpointError
+from gandoctor.loading import custom_disc
 from gandoctor.loading.architectures.stylegan2 import rosinality_d
 from gandoctor.loading.architectures.stylegan2.discriminator import NVlabsDiscriminator
 from gandoctor.loading.formats.torch_file import load_torch_file
@@ -78,11 +80,18 @@ def dcgan_layout(tensors: Mapping[str, torch.Tensor]) -> list[tuple[int, str, tu
 
 
 def find_own_discriminator(
-    path: str, device: torch.device, disc_checkpoint: str | None = None
+    path: str,
+    device: torch.device,
+    disc_checkpoint: str | None = None,
+    disc: str | None = None,
+    disc_kwargs: Mapping[str, Any] | None = None,
 ) -> OwnD | None:
     """The checkpoint's D, or None where it holds none gandoctor can build.
     ``disc_checkpoint`` is a D saved in a file of its own (``--disc-checkpoint``), which
-    must then be one of the layouts here."""
+    must then be one of the layouts here unless ``disc`` (``--disc module:Class``, called
+    with ``disc_kwargs``) names the architecture."""
+    if disc is not None:
+        return _custom(disc, disc_kwargs or {}, disc_checkpoint or path, device)
     if disc_checkpoint is not None:
         found = _from_file(disc_checkpoint, device)
         if found is None:
@@ -128,6 +137,15 @@ def _from_file(path: str, device: torch.device, paired: bool = False) -> OwnD | 
         if isinstance(entry, Mapping) and dcgan_layout(entry):
             return _dcgan(entry, path, key, device)
     return _paired(path, device) if paired else None
+
+
+def _custom(disc: str, kwargs: Mapping[str, Any], path: str, device: torch.device) -> OwnD:
+    """``--disc``'s module with the D weights of ``path``; a last Sigmoid is left off."""
+    state = custom_disc.disc_state(_read(path, device), path)
+    module, had_sigmoid = custom_disc.logits_out(custom_disc.build_disc(disc, kwargs))
+    _load(module, state, path, f"{{opt:disc}} {disc}")
+    loss = "BCE on its sigmoid (assumed)" if had_sigmoid else "non-saturating (assumed)"
+    return OwnD(module.to(device).eval(), f"{disc} (--disc)", Path(path).name, loss=loss)
 
 
 def _read(path: str, device: torch.device) -> object:

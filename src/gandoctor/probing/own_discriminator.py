@@ -13,7 +13,7 @@ from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import LoadOptions, ProbeConfig
 from gandoctor.data.common import RealData
 from gandoctor.judge.own_d import with_own_d_findings
-from gandoctor.loading.discriminators import find_own_discriminator
+from gandoctor.loading.discriminators import OwnD, find_own_discriminator
 from gandoctor.loading.formats.source import STYLEGAN_SNAPSHOT
 from gandoctor.loading.in_memory import MODULE_FORMAT
 from gandoctor.loading.info import LoadedGenerator
@@ -28,24 +28,31 @@ OWN_D_FORMATS = frozenset({"torch", "safetensors", STYLEGAN_SNAPSHOT})
 (a folder, a program or a pickled module is not searched)."""
 
 
-def _searched(loaded: LoadedGenerator, disc_checkpoint: str | None) -> bool:
-    return disc_checkpoint is not None or loaded.info.format in OWN_D_FORMATS
+def _searched(loaded: LoadedGenerator, options: LoadOptions) -> bool:
+    given = options.disc_checkpoint is not None or options.disc is not None
+    return loaded.info.format != MODULE_FORMAT and (given or loaded.info.format in OWN_D_FORMATS)
+
+
+def _find(loaded: LoadedGenerator, options: LoadOptions, device: torch.device) -> OwnD | None:
+    return find_own_discriminator(loaded.info.checkpoint, device, options.disc_checkpoint,
+                                  options.disc, options.disc_kwargs)  # fmt: skip
 
 
 def probe_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome, disc_checkpoint: str | None = None, unseen: RealData | None = None,
+    outcome: ProbeOutcome, options: LoadOptions | None = None, unseen: RealData | None = None,
 ) -> OwnDiscriminator | None:  # fmt: skip
     """The own D's figures beside the probe's ``outcome``, with ``unseen`` reals the GAN never
     trained on (``--val-data``) where given; None where it is not asked for
     (``config.own_discriminator``), the generator came as a module (no file beside it), the
     probe found it broken, or the checkpoint holds no D gandoctor can build."""
-    searched = loaded.info.format != MODULE_FORMAT and _searched(loaded, disc_checkpoint)
+    options = options or LoadOptions()
+    searched = _searched(loaded, options)
     if not (config.own_discriminator and searched and outcome.summary is not None):
         return None
     device = torch.device(config.device)
     generator = loaded.module
-    found = find_own_discriminator(loaded.info.checkpoint, device, disc_checkpoint)
+    found = _find(loaded, options, device)
     if found is None:
         return None
     drawn = draw(real, latent, config, device)
@@ -69,10 +76,10 @@ def _origin(unseen: RealData | None) -> str | None:
 
 def with_own_discriminator(
     loaded: LoadedGenerator, latent: LatentSpec, real: torch.Tensor, config: ProbeConfig,
-    outcome: ProbeOutcome, disc_checkpoint: str | None = None, unseen: RealData | None = None,
+    outcome: ProbeOutcome, options: LoadOptions | None = None, unseen: RealData | None = None,
 ) -> tuple[OwnDiscriminator | None, ProbeOutcome]:  # fmt: skip
     """The own D's figures, and ``outcome`` with its findings (judge.own_d) added."""
-    own = probe_own_discriminator(loaded, latent, real, config, outcome, disc_checkpoint, unseen)
+    own = probe_own_discriminator(loaded, latent, real, config, outcome, options, unseen)
     return own, with_own_d_findings(outcome, own, config.thresholds)
 
 
@@ -80,10 +87,9 @@ def describe_own_discriminator(
     loaded: LoadedGenerator, options: LoadOptions
 ) -> dict[str, Any] | None:
     """What ``inspect`` shows of the checkpoint's own D: None where it holds none."""
-    if loaded.info.format == MODULE_FORMAT or not _searched(loaded, options.disc_checkpoint):
+    if not _searched(loaded, options):
         return None
-    device = torch.device(options.device)
-    found = find_own_discriminator(loaded.info.checkpoint, device, options.disc_checkpoint)
+    found = _find(loaded, options, torch.device(options.device))
     if found is None:
         return None
     return {
