@@ -62,3 +62,21 @@ def test_plot_without_matplotlib_says_how_to_get_it(inputs, tmp_path, monkeypatc
     assert result.exit_code == 2
     assert "pip install 'gandoctor[plots]'" in result.stderr
     assert not (tmp_path / "fig.png").exists()
+
+
+def test_the_own_d_is_drawn_beside_the_probe_curves(tmp_path, digits):
+    """A checkpoint with its netD: the same plot with --own-d has the own D's stars and
+    error bars (more drawn paths in the SVG) than with --no-own-d."""
+    import torch
+    from test_own_discriminator import _trained_d
+
+    d, g, _ = _trained_d(0.0, steps=5)
+    ckpt = tmp_path / "checkpoint.pth"
+    torch.save({"netG": g.state_dict(), "netD": d.state_dict()}, ckpt)
+    write_pngs(tmp_path / "imgs", digits[:300])
+    paths = {}
+    for flag in ("--own-d", "--no-own-d"):
+        target = tmp_path / f"fig{flag}.svg"
+        assert run(ckpt, "--data", tmp_path / "imgs", flag, "--plot", target).exit_code in (0, 1)
+        paths[flag] = target.read_text().count("<path")
+    assert paths["--own-d"] > paths["--no-own-d"] + 3, paths

@@ -13,6 +13,7 @@ from typing import Any
 from gandoctor.errors import ConfigError
 from gandoctor.paths import atomic_output
 from gandoctor.report.model import Report
+from gandoctor.results.own_discriminator import OwnDiscriminator
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -30,7 +31,9 @@ def check_plot_path(path: str | os.PathLike[str]) -> None:
 def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
     """Three panels, one curve per checkpoint, against D's training steps: held-out
     accuracy (Figure 1), the minimax gradient norm (Figure 2) and the -log D gradient norm
-    (Figure 3), both on a log scale with their spread over the latent batches shaded."""
+    (Figure 3), both on a log scale with their spread over the latent batches shaded. The
+    checkpoint's own D, measured once and never trained, is a star at the last step, with
+    its spread over the latent batches as an error bar."""
     plt = _pyplot()
     fig, (acc_ax, mm_ax, ns_ax) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
     for checkpoint in report.checkpoints:
@@ -48,6 +51,8 @@ def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
             low = [max(m - s, m * 1e-3) for m, s in zip(mean, std, strict=True)]
             high = [m + s for m, s in zip(mean, std, strict=True)]
             ax.fill_between(series.step, low, high, color=line.get_color(), alpha=0.25)
+        if (own := checkpoint.own_discriminator) is not None:
+            _own_d_markers((acc_ax, mm_ax, ns_ax), own, series.step[-1], line.get_color())
     acc_ax.set(
         title="Fig. 1: D on held-out data",
         xlabel="discriminator steps",
@@ -69,6 +74,18 @@ def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
     acc_ax.legend(fontsize="small")
     _save(fig, Path(path))
     plt.close(fig)
+
+
+def _own_d_markers(axes: tuple[Any, Any, Any], own: OwnDiscriminator, step: int, color: str
+                   ) -> None:  # fmt: skip
+    acc_ax, mm_ax, ns_ax = axes
+    style = {"marker": "*", "markersize": 12, "color": color, "linestyle": "none"}
+    acc_ax.plot([step], [own.heldout_accuracy], **style, label="own D (as saved)")
+    acc_ax.plot([step], [own.mean_d_fake], **{**style, "markerfacecolor": "none"})
+    for ax, spread in ((mm_ax, own.minimax_grad_norm), (ns_ax, own.nonsat_grad_norm)):
+        # A log axis: the lower bar stops short of zero.
+        below = min(spread.std, spread.mean * (1 - 1e-3))
+        ax.errorbar([step], [spread.mean], yerr=[[below], [spread.std]], capsize=3, **style)
 
 
 def _save(fig: Any, target: Path) -> None:
