@@ -6,7 +6,10 @@ gandoctor: a plain ``state_dict`` of an ``nn.Sequential`` generator, with no met
 
 It saves the generator at the epochs listed in ``--save-epochs`` (epoch 0 is the untrained
 initialisation), which mirrors the 1/10/25-epoch comparison of Arjovsky & Bottou (2017),
-Figure 1. Each checkpoint gets an 8x8 grid of samples next to it.
+Figure 1. Each checkpoint gets an 8x8 grid of samples next to it. With ``--with-d`` each
+checkpoint also holds the discriminator that trained with that generator: one safetensors
+file with the two state dicts under the key prefixes ``netG.`` and ``netD.``, so that
+gandoctor can measure the checkpoint's own D (``--own-d``).
 
 Usage::
 
@@ -127,15 +130,29 @@ def save_grid(images: torch.Tensor, path: Path, nrow: int = 8, pad: int = 2) -> 
     Image.fromarray(grid, mode="L").save(path, optimize=True)
 
 
-def save_generator(net: Generator, fixed_noise: torch.Tensor, out: Path, epoch: int) -> None:
-    """Save the generator's weights and a grid of samples from ``fixed_noise``."""
-    # Contiguous CPU copies: safetensors refuses views that share storage. Floating-point
-    # tensors are written as float32; BatchNorm's num_batches_tracked stays int64, exactly
-    # as torch.save would store it.
-    state = {
-        k: (v.float() if v.is_floating_point() else v).detach().cpu().contiguous().clone()
+def plain_state(net: nn.Module, prefix: str = "") -> dict[str, torch.Tensor]:
+    """``net``'s state dict as contiguous CPU copies (safetensors refuses views that share
+    storage), keys under ``prefix``. Floating-point tensors are written as float32;
+    BatchNorm's num_batches_tracked stays int64, exactly as torch.save would store it."""
+    return {
+        prefix + k: (v.float() if v.is_floating_point() else v).detach().cpu().contiguous().clone()
         for k, v in net.state_dict().items()
     }
+
+
+def save_generator(
+    net: Generator,
+    fixed_noise: torch.Tensor,
+    out: Path,
+    epoch: int,
+    net_d: Discriminator | None = None,
+) -> None:
+    """Save the generator's weights (and with ``net_d`` the discriminator's beside them)
+    and a grid of samples from ``fixed_noise``."""
+    if net_d is None:
+        state = plain_state(net)
+    else:
+        state = {**plain_state(net, "netG."), **plain_state(net_d, "netD.")}
     ckpt = out / f"dcgan_digits_epoch{epoch}.safetensors"
     save_file(state, str(ckpt))
 
@@ -166,6 +183,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--lr", type=float, default=2e-4)
     parser.add_argument("--beta1", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=999)
+    parser.add_argument(
+        "--with-d",
+        action="store_true",
+        help="save D beside G in each checkpoint (key prefixes netG. and netD.)",
+    )
     return parser.parse_args()
 
 
@@ -200,8 +222,9 @@ def main() -> None:
     opt_d = torch.optim.Adam(net_d.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
     opt_g = torch.optim.Adam(net_g.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
 
+    saved_d = net_d if args.with_d else None
     if 0 in save_epochs:
-        save_generator(net_g, fixed_noise, args.out, 0)
+        save_generator(net_g, fixed_noise, args.out, 0, saved_d)
 
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
@@ -250,7 +273,7 @@ def main() -> None:
             f"  ({time.perf_counter() - start:.1f} s)"
         )
         if epoch in save_epochs:
-            save_generator(net_g, fixed_noise, args.out, epoch)
+            save_generator(net_g, fixed_noise, args.out, epoch, saved_d)
 
 
 if __name__ == "__main__":

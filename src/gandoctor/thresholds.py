@@ -139,11 +139,11 @@ class Thresholds:
     own_d_overfit_auc: float = 0.8
     """P(D(training real) > D(unseen real)) of the checkpoint's own D from which it has
     memorised the GAN's training reals (``d_overfit``; needs ``--val-data``): 0.5 is no gap.
-    Measured (tests/test_own_discriminator.py, digits 16 px, the fakes a pool of other real
-    digits so that D can only win by memorising): a D trained on 64 images 0.94 (300 steps)
-    to 1.00 (1500), on 900 images 0.58 to 0.66. With --val-data, r_t >= ``overfit_rt`` and
-    r_v >= ``overfit_rv`` is the other reason (64 images: r_t 0.88-1.00, r_v 0.90; 900:
-    r_v 0.24-0.36)."""
+    Measured (tests/test_own_d_findings.py, digits 16 px, the fakes a pool of other real
+    digits so that D can only win by memorising): a D trained on 64 images 0.93 after 300
+    steps (1.00 after 1500), on 900 images 0.55 (0.66 after 1500). With --val-data, r_t >=
+    ``overfit_rt`` and r_v >= ``overfit_rv`` is the other reason (64 images: r_t 0.94-1.00,
+    r_v 0.89-0.90; 900: r_v 0.24-0.36)."""
     own_d_penalty_loss: float = 1.386
     """gamma / 2 * R1 of the checkpoint's own D, for the gamma the run claims, from which the
     penalty cannot have been acting on this D (``penalty_ineffective``): ln 4, the whole
