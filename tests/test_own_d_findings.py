@@ -189,3 +189,26 @@ def test_disc_builds_an_unrecognised_d_and_reads_its_logits(tmp_path: Path) -> N
     ):
         bad = CliRunner().invoke(app, [*base, *extra])
         assert bad.exit_code == 2 and words in bad.stderr and "Traceback" not in bad.output
+
+
+def test_the_shipped_examples_own_d_lies_within_the_range_a_fresh_probe_d_reaches() -> None:
+    """examples/with_d: the D that trained with the 10-epoch generator loads from the
+    netD. key prefix beside netG., and its held-out accuracy, mean D(G(z)) and JS bound lie
+    within what the probe's fresh D passes through in 150 steps (measured: own D 0.988,
+    0.11, 0.53; the probe D from 0.5, 0.5, 0 to 1.0, 0.002, 0.69)."""
+    import gandoctor
+    from gandoctor.config import ProbeConfig
+
+    root = Path(__file__).resolve().parents[1] / "examples"
+    config = ProbeConfig(steps=150, early_stop=False)
+    path = root / "with_d" / "dcgan_digits_epoch10.safetensors"
+    report = gandoctor.probe(path, root / "digits", config=config)
+    checkpoint = report.checkpoints[0]
+    own, series = checkpoint.own_discriminator, checkpoint.outcome.series
+    assert own is not None and own.source == "netD"
+    assert checkpoint.generator["stripped_prefix"] == "netG."
+    for figure, curve in ((own.heldout_accuracy, series.heldout_accuracy),
+                          (own.mean_d_fake, series.d_fake),
+                          (own.js_lower_bound, series.js_lower_bound)):  # fmt: skip
+        assert min(curve) <= figure <= max(curve), (figure, min(curve), max(curve))
+    assert own.heldout_accuracy > 0.9 and own.mean_d_real > 0.7
