@@ -109,3 +109,41 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+class ConfigOnlyGenerator(nn.Module):
+    """``Generator(config)`` with an annotated config class (gan-pytorch's ``global_params``):
+    built from the ``config.json`` beside the weights."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        self.net = _mlp(nn.Linear(LATENT, config.hidden)) if config.hidden == 64 else (
+            nn.Sequential(nn.Linear(LATENT, config.hidden), nn.ReLU(),
+                          nn.Linear(config.hidden, 256), nn.Tanh()))  # fmt: skip
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z).view(-1, 1, 16, 16)
+
+
+class DictConfigGenerator(ConfigOnlyGenerator):
+    """Has ``from_config(config: dict)``, as config-mixin libraries write it, and a
+    constructor that needs more than the config."""
+
+    def __init__(self, config: GeneratorConfig, scale: float) -> None:
+        super().__init__(config)
+        self.scale = scale
+
+    @classmethod
+    def from_config(cls, config: dict) -> DictConfigGenerator:
+        return cls(GeneratorConfig(**config), 1.0)
+
+
+class NamedGenerator(ConfigOnlyGenerator):
+    """Built only from a model name (``Generator.from_name("g-mnist")``)."""
+
+    def __init__(self, config: GeneratorConfig, extra: int) -> None:
+        super().__init__(config)
+
+    @classmethod
+    def from_name(cls, name: str) -> NamedGenerator:
+        return cls(GeneratorConfig(32 if name == "small" else 64), 0)

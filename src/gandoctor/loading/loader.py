@@ -18,9 +18,10 @@ from gandoctor.loading.common import (
     describe_exception,
     format_keys,
 )
-from gandoctor.loading.custom_arch import accepted_kwargs, build_arch, split_arch
+from gandoctor.loading.custom_arch import accepted_kwargs, split_arch
+from gandoctor.loading.factories import build_arch_module
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
-from gandoctor.loading.formats.facts import saved_distribution
+from gandoctor.loading.formats.facts import saved_distribution, saved_settings
 from gandoctor.loading.forward import adapt_forward
 from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
 from gandoctor.loading.inspection import (
@@ -232,12 +233,13 @@ def _build(
         kwargs = {**facts.arch_kwargs, **options.arch_kwargs} if same else dict(options.arch_kwargs)
         # Constructor arguments the checkpoint saved (Lightning's hyper_parameters) fill
         # in what the options leave out; the user's --arch-kwargs win.
-        saved = details.get("hyper_parameters") or {}
+        saved = saved_settings(details)
         kwargs = {**accepted_kwargs(options.arch, saved), **kwargs}
+        module, how = build_arch_module(options.arch, kwargs, checkpoint.path, options.arch_kwargs)
         return _Built(
-            module=build_arch(options.arch, kwargs),
+            module=module,
             architecture=options.arch,
-            source="--arch",
+            source=f"--arch, {how}" if how else "--arch",
             kwargs=kwargs,
             latent_shape=facts.latent_shape if same else None,
             output_range=facts.output_range if same else None,

@@ -13,6 +13,9 @@ from typing import Any
 
 PROGRESS_KEYS = ("epoch", "iter", "iteration", "step", "global_step", "kimg", "cur_nimg")
 """Entries that count how far training had got, as training scripts name them."""
+SETTINGS_KEYS = ("hyper_parameters", "hparams", "conf", "config", "model_config")
+"""Entries in which training scripts save their settings: Lightning's ``hyper_parameters``,
+ProGAN's ``conf``, ..."""
 AUGMENT_KEYS = ("ada_aug_p", "augment_p")
 """ADA's augmentation probability p (rosinality saves ``ada_aug_p``)."""
 
@@ -29,8 +32,8 @@ def training_facts(stored: object) -> dict[str, Any]:
             facts["augment_p"] = float(value)
         elif name in PROGRESS_KEYS and isinstance(value, int | float):
             facts[str(name)] = value
-        elif name == "hyper_parameters" and isinstance(value, Mapping):  # Lightning
-            facts["hyper_parameters"] = {str(k): plain(v) for k, v in value.items()}
+        elif name in SETTINGS_KEYS and isinstance(value, Mapping):
+            facts[str(name)] = {str(k): plain(v) for k, v in value.items()}
     return facts
 
 
@@ -43,6 +46,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     return str(value)
+
+
+def saved_settings(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The training settings among ``training_facts``: its saved-settings entries and saved
+    ``argparse`` arguments merged, the first-named entry winning a name they share."""
+    merged: dict[str, Any] = {}
+    for name, value in facts.items():
+        if isinstance(value, Mapping) and name not in SETTINGS_KEYS:
+            merged = {**value, **merged}  # an argparse Namespace, e.g. ``args``
+    for name in reversed(SETTINGS_KEYS):
+        if isinstance(facts.get(name), Mapping):
+            merged = {**merged, **facts[name]}
+    return merged
 
 
 def saved_distribution(settings: dict[str, Any]) -> str | None:
