@@ -28,6 +28,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.architectures import (
     dcgan,
+    lightweight_gan,
     lucidrains,
     pytorch_gan_dcgan,
     pytorch_gan_mlp,
@@ -117,6 +118,12 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             lucidrains.LucidrainsStyleGAN2,
             lucidrains.recognise,
             lucidrains.LAYOUT,
+        ),
+        _builtin(
+            "lightweight_gan",
+            lightweight_gan.LightweightGANGenerator,
+            lightweight_gan.recognise,
+            lightweight_gan.LAYOUT,
         ),
         _builtin(
             "rosinality_stylegan2",
