@@ -2,7 +2,9 @@
 
 Its checkpoints (``models/default/model_N.pt``) are ``{"GAN": state_dict, "version": ...}``
 with the generator ``G``, its moving average ``GE`` and the discriminator ``D`` under one
-state dict; gandoctor picks ``GE``. What no option can do: the package asserts a CUDA GPU
+state dict; gandoctor picks ``GE`` and loads such checkpoints with its own build of the
+generator, no adapter needed. This adapter runs the package's own code instead, and shows
+how to adapt a package that cannot be imported as it is: the package asserts a CUDA GPU
 as it is imported, so this adapter imports it with ``torch.cuda.is_available`` patched,
 builds the generator on the CPU, and declares what its constructor does not say::
 

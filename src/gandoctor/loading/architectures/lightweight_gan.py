@@ -25,37 +25,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from gandoctor.loading.architectures.base import BuiltinGenerator, missing, size_of
+from gandoctor.loading.architectures.lucidrains_layers import (
+    DIM_HEAD,
+    Blur,
+    DepthWiseConv2d,
+    PreNorm,
+    heads_of,
+    linear_attention,
+    merge_heads,
+)
 
 LAYOUT = "lucidrains lightweight-gan's generator (initial_conv, layers.N, out_conv)"
 NOISE_SEED = 0
 SLE = {3: 7, 4: 8, 5: 9, 6: 10}
 """Skip-layer excitation: the resolution (log2) whose output gates the one at the value."""
-DIM_HEAD = 64
-"""The package's attention head width (its LinearAttention default)."""
-
-
-class ChanNorm(nn.Module):
-    """Normalisation over channels at every pixel, with a learned scale and shift."""
-
-    def __init__(self, dim: int, eps: float = 1e-5) -> None:
-        super().__init__()
-        self.eps = eps
-        self.g = nn.Parameter(torch.ones(1, dim, 1, 1))
-        self.b = nn.Parameter(torch.zeros(1, dim, 1, 1))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        var, mean = torch.var_mean(x, dim=1, unbiased=False, keepdim=True)
-        return (x - mean) / (var + self.eps).sqrt() * self.g + self.b
-
-
-class DepthWiseConv2d(nn.Module):
-    def __init__(self, dim: int, dim_out: int) -> None:
-        super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(dim, dim, 3, padding=1, groups=dim, bias=False),
-                                 nn.Conv2d(dim, dim_out, 1, bias=False))  # fmt: skip
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)
 
 
 class LinearAttention(nn.Module):
@@ -66,50 +49,26 @@ class LinearAttention(nn.Module):
     def __init__(self, dim: int, inner: int) -> None:
         super().__init__()
         self.heads = inner // DIM_HEAD
-        self.scale = DIM_HEAD**-0.5
         self.to_lin_q = nn.Conv2d(dim, inner, 1, bias=False)
         self.to_lin_kv = DepthWiseConv2d(dim, inner * 2)
         self.to_q = nn.Conv2d(dim, inner, 1, bias=False)
         self.to_kv = nn.Conv2d(dim, inner * 2, 1, bias=False)
         self.to_out = nn.Conv2d(inner * 2, dim, 1)
 
-    def _heads(self, t: torch.Tensor) -> torch.Tensor:
-        """(B, heads * d, H, W) -> (B * heads, H * W, d)."""
-        b, _, h, w = t.shape
-        return t.reshape(b * self.heads, DIM_HEAD, h * w).transpose(1, 2)
-
-    def _merge(self, t: torch.Tensor, b: int, h: int, w: int) -> torch.Tensor:
-        """(B * heads, H * W, d) -> (B, heads * d, H, W)."""
-        return t.transpose(1, 2).reshape(b, self.heads * DIM_HEAD, h, w)
-
     def forward(self, fmap: torch.Tensor) -> torch.Tensor:
         b, _, h, w = fmap.shape
         k, v = self.to_lin_kv(fmap).chunk(2, dim=1)
-        q, k, v = self._heads(self.to_lin_q(fmap)), self._heads(k), self._heads(v)
-        q = q.softmax(dim=-1) * self.scale
-        context = k.softmax(dim=-2).transpose(1, 2) @ v  # (B * heads, d, d)
-        linear = F.gelu(self._merge(q @ context, b, h, w))
-
+        linear = F.gelu(linear_attention(self.to_lin_q(fmap), k, v, self.heads))
         k, v = self.to_kv(fmap).chunk(2, dim=1)
-        q = self._heads(self.to_q(fmap)) * self.scale  # (B * heads, n, d)
+        q = heads_of(self.to_q(fmap), self.heads) * DIM_HEAD**-0.5  # (B * heads, n, d)
         k, v = (F.unfold(t.reshape(b * self.heads, DIM_HEAD, h, w), 3, padding=1)
                 for t in (k, v))  # fmt: skip
         # (B * heads, d * 9, n) -> (B * heads, n, 9, d): each pixel's 3x3 neighbours.
         k, v = (t.reshape(b * self.heads, DIM_HEAD, 9, h * w).permute(0, 3, 2, 1) for t in (k, v))
         sim = torch.einsum("bnd,bnjd->bnj", q, k)
         attn = (sim - sim.amax(dim=-1, keepdim=True).detach()).softmax(dim=-1)
-        local = self._merge(torch.einsum("bnj,bnjd->bnd", attn, v), b, h, w)
+        local = merge_heads(torch.einsum("bnj,bnjd->bnd", attn, v), b, h, w)
         return self.to_out(torch.cat((linear, local), dim=1))
-
-
-class PreNorm(nn.Module):
-    def __init__(self, dim: int, fn: nn.Module) -> None:
-        super().__init__()
-        self.fn = fn
-        self.norm = ChanNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.fn(self.norm(x))
 
 
 class PixelShuffleUpsample(nn.Module):
@@ -119,21 +78,6 @@ class PixelShuffleUpsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
-
-
-class Blur(nn.Module):
-    """The normalised [1, 2, 1] x [1, 2, 1] filter, reflecting at the border."""
-
-    f: torch.Tensor
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("f", torch.tensor([1.0, 2.0, 1.0]))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kernel = self.f[None, :] * self.f[:, None]
-        kernel = (kernel / kernel.sum()).expand(x.shape[1], 1, 3, 3).to(x.dtype)
-        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), kernel, groups=x.shape[1])
 
 
 class Noise(nn.Module):
