@@ -4,6 +4,7 @@ moving averages SE and GE by default, and the package's own images reproduced
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,33 @@ def test_its_layers_group_by_mapping_layer_and_block(tmp_path: Path) -> None:
     groups = {module.layer_group(name) for name, _ in module.named_parameters()}  # type: ignore[operator]
     assert groups == {"S.net.0", "S.net.2", "G.initial_block", "G.initial_conv", "G.blocks.0",
                       "G.blocks.1", "G.blocks.2"}  # fmt: skip
+
+
+ATTENTION = FIXTURE.with_name("lucidrains_stylegan2_attn.npz")
+
+
+def test_attention_no_const_and_lr_mlp_from_the_trainer_s_config(tmp_path: Path) -> None:
+    """The Trainer with --attn-layers 1,2, --no-const and lr_mlp 0.2: attention blocks and
+    the start made from w are read off the keys; lr_mlp, which no weight records, from the
+    ``.config.json`` the Trainer writes beside its checkpoints. Without that file the
+    default 0.1 is used and the images differ."""
+    stored = dict(np.load(ATTENTION))
+    ema = {k[4:]: torch.from_numpy(v) for k, v in stored.items() if k.startswith("GAN/")}
+    state = {**ema, **{k[0] + k[2:]: v + 0.1 for k, v in ema.items()}}  # SE -> S, GE -> G
+    state["D.blocks.0.conv_res.weight"] = torch.zeros(8, 3, 1, 1)
+    path = tmp_path / "model_7.pt"
+    torch.save({"GAN": state, "version": "1.9.0"}, path)
+    config = {"image_size": 16, "lr_mlp": 0.2, "attn_layers": [1, 2], "no_const": True}
+    (tmp_path / ".config.json").write_text(json.dumps(config))
+    loaded = load_generator(path)
+    kwargs = loaded.info.arch_kwargs
+    assert kwargs["attention"] == [None, 512, 512] and kwargs["no_const"] is True
+    assert kwargs["lr_mlp"] == 0.2
+    want = torch.from_numpy(stored["images"])
+    assert float((images(loaded.module, stored) - want).abs().max()) <= 1e-5 * float(
+        want.abs().max()
+    )
+    (tmp_path / ".config.json").unlink()
+    default = load_generator(path)
+    assert "lr_mlp" not in default.info.arch_kwargs
+    assert not torch.allclose(images(default.module, stored), want, atol=1e-4)

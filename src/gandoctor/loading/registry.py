@@ -67,14 +67,20 @@ class ArchitectureSpec:
     """Kwargs from the file's tensors, None for another layout (see ``Recogniser``)."""
     layout: str
     """The layout in words, as messages name it: ``the PyTorch DCGAN example's generator ...``."""
+    settings_beside: Callable[[str], dict[str, Any]] | None = None
+    """Kwargs the weights do not record, read from what its training code writes beside the
+    checkpoint (lucidrains' ``.config.json``); None where there is nothing to read."""
 
     def recognise_file(
         self, path: str, tensors: Mapping[str, torch.Tensor]
     ) -> dict[str, Any] | None:
         """:attr:`recognise`, with its mismatch turned into a whole one-line message about
-        ``path``."""
+        ``path``, and the settings beside it added."""
         try:
-            return self.recognise(tensors)
+            kwargs = self.recognise(tensors)
+            if kwargs is None or self.settings_beside is None:
+                return kwargs
+            return {**kwargs, **self.settings_beside(path)}
         except LayoutMismatch as exc:
             raise CheckpointError(
                 f"{path}: the checkpoint looks like {self.layout} but {exc.template}; "
@@ -83,14 +89,20 @@ class ArchitectureSpec:
 
 
 def _builtin(
-    name: str, cls: type[BuiltinGenerator], recognise: Recogniser, layout: str
+    name: str,
+    cls: type[BuiltinGenerator],
+    recognise: Recogniser,
+    layout: str,
+    settings_beside: Callable[[str], dict[str, Any]] | None = None,
 ) -> ArchitectureSpec:
     def latent_shape(module: nn.Module) -> tuple[int, ...]:
         if not isinstance(module, cls):
             raise TypeError(f"expected a {cls.__name__}, got {type(module).__name__}")
         return module.latent_shape
 
-    return ArchitectureSpec(name, cls, latent_shape, cls.output_range, recognise, layout)
+    return ArchitectureSpec(
+        name, cls, latent_shape, cls.output_range, recognise, layout, settings_beside
+    )
 
 
 REGISTRY: dict[str, ArchitectureSpec] = {
@@ -118,6 +130,7 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             lucidrains.LucidrainsStyleGAN2,
             lucidrains.recognise,
             lucidrains.LAYOUT,
+            lucidrains.trainer_settings,
         ),
         _builtin(
             "lightweight_gan",

@@ -13,19 +13,30 @@ activation; the package clamps samples to [0, 1], the range it trains on.
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, cast
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from gandoctor.loading.architectures.base import BuiltinGenerator, missing, size_of
+from gandoctor.loading.architectures.lucidrains_layers import (
+    DIM_HEAD,
+    Blur,
+    DepthWiseConv2d,
+    PreNorm,
+    Residual,
+    linear_attention,
+)
 
 LAYOUT = "lucidrains stylegan2-pytorch's StyleGAN2 (S.net.N, G.initial_block, G.blocks.N)"
 NOISE_SEED = 0
 LR_MLP = 0.1
-"""The package's default ``lr_mlp``; a checkpoint's weights do not record it."""
+"""The package's default ``lr_mlp``; a checkpoint's weights do not record it (the Trainer's
+``.config.json`` beside them does: ``trainer_settings``)."""
 
 
 class EqualLinear(nn.Module):
@@ -71,20 +82,28 @@ class Conv2DMod(nn.Module):
         return out.reshape(n, -1, *x.shape[2:])
 
 
-class Blur(nn.Module):
-    """The [1, 2, 1] outer-product low-pass filter, normalised, with reflected borders."""
+class LinearAttention(nn.Module):
+    """stylegan2-pytorch's attention: the linear attention of lucidrains_layers, its keys and
+    values from one depthwise-separable convolution, a GELU, then back to ``dim``."""
 
-    f: torch.Tensor
-
-    def __init__(self) -> None:
+    def __init__(self, dim: int, inner: int) -> None:
         super().__init__()
-        self.register_buffer("f", torch.tensor([1.0, 2.0, 1.0]))
+        self.heads = inner // DIM_HEAD
+        self.to_q = nn.Conv2d(dim, inner, 1, bias=False)
+        self.to_kv = DepthWiseConv2d(dim, inner * 2)
+        self.to_out = nn.Conv2d(inner, dim, 1)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        kernel = self.f[None, :] * self.f[:, None]
-        kernel = (kernel / kernel.sum()).to(x.dtype)
-        padded = F.pad(x, (1, 1, 1, 1), mode="reflect")
-        return F.conv2d(padded, kernel[None, None].repeat(x.shape[1], 1, 1, 1), groups=x.shape[1])
+    def forward(self, fmap: torch.Tensor) -> torch.Tensor:
+        k, v = self.to_kv(fmap).chunk(2, dim=1)
+        return self.to_out(F.gelu(linear_attention(self.to_q(fmap), k, v, self.heads)))
+
+
+def attention_block(chan: int, inner: int) -> nn.Sequential:
+    """Self-attention, then a 1x1 feed-forward, each residual after a channel norm."""
+    feed_forward = nn.Sequential(nn.Conv2d(chan, chan * 2, 1), nn.LeakyReLU(0.2),
+                                 nn.Conv2d(chan * 2, chan, 1))  # fmt: skip
+    return nn.Sequential(Residual(PreNorm(chan, LinearAttention(chan, inner))),
+                         Residual(PreNorm(chan, feed_forward)))  # fmt: skip
 
 
 class RGBBlock(nn.Module):
@@ -128,20 +147,38 @@ class GeneratorBlock(nn.Module):
 
 
 class Synthesis(nn.Module):
-    def __init__(self, latent: int, filters: list[int], channels: int) -> None:
+    """A learned 4x4 start (or, ``no_const``, one made from w by a transposed convolution),
+    then the blocks, each after its attention block where ``attention`` gives one's width."""
+
+    def __init__(self, latent: int, filters: list[int], channels: int,
+                 attention: list[int | None], no_const: bool) -> None:  # fmt: skip
         super().__init__()
-        self.initial_block = nn.Parameter(torch.randn(1, filters[0], 4, 4))
+        if no_const:
+            self.to_initial_block = nn.ConvTranspose2d(latent, filters[0], 4, 1, 0, bias=False)
+        else:
+            self.initial_block = nn.Parameter(torch.randn(1, filters[0], 4, 4))
+        self.no_const = no_const
         self.initial_conv = nn.Conv2d(filters[0], filters[0], 3, padding=1)
         last = len(filters) - 2
         self.blocks = nn.ModuleList(
             GeneratorBlock(latent, a, b, i != 0, i != last, channels)
             for i, (a, b) in enumerate(itertools.pairwise(filters))
         )
+        # Blocks without attention hold None, as in the package, so the indices match.
+        attns = [attention_block(a, inner) if inner else None
+                 for a, inner in zip(filters[:-1], attention, strict=True)]  # fmt: skip
+        self.attns = nn.ModuleList(cast(list[nn.Module], attns))
 
     def forward(self, w: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        x = self.initial_conv(self.initial_block.expand(len(w), -1, -1, -1))
+        if self.no_const:
+            x = self.to_initial_block(w[:, :, None, None])
+        else:
+            x = self.initial_block.expand(len(w), -1, -1, -1)
+        x = self.initial_conv(x)
         rgb = None
-        for block in self.blocks:
+        for block, attn in zip(self.blocks, self.attns, strict=True):
+            if attn is not None:
+                x = attn(x)
             x, rgb = block(x, rgb, w, noise)
         assert rgb is not None
         return rgb
@@ -154,15 +191,20 @@ class LucidrainsStyleGAN2(BuiltinGenerator):
     noise: torch.Tensor
 
     def __init__(self, latent_dim: int, style_depth: int, filters: list[int],
-                 channels: int = 3, lr_mlp: float = LR_MLP) -> None:  # fmt: skip
+                 channels: int = 3, lr_mlp: float = LR_MLP,
+                 attention: list[int | None] | None = None,
+                 no_const: bool = False) -> None:  # fmt: skip
         super().__init__()
         self.kwargs: dict[str, Any] = {"latent_dim": latent_dim, "style_depth": style_depth,
                                        "filters": list(filters), "channels": channels}  # fmt: skip
-        if lr_mlp != LR_MLP:
-            self.kwargs["lr_mlp"] = lr_mlp
+        # Only what differs from the package's defaults, so plain files keep short kwargs.
+        attention = attention or [None] * (len(filters) - 1)
+        extra = {"lr_mlp": (lr_mlp, LR_MLP), "no_const": (no_const, False),
+                 "attention": (attention, [None] * (len(filters) - 1))}  # fmt: skip
+        self.kwargs.update({k: value for k, (value, default) in extra.items() if value != default})
         self.latent_dim = latent_dim
         self.S = StyleVectorizer(latent_dim, style_depth, lr_mlp)
-        self.G = Synthesis(latent_dim, filters, channels)
+        self.G = Synthesis(latent_dim, filters, channels, attention, no_const)
         size = 4 * 2 ** (len(filters) - 2)
         noise = torch.rand(1, size, size, 1, generator=torch.Generator().manual_seed(NOISE_SEED))
         self.register_buffer("noise", noise, persistent=False)
@@ -189,7 +231,8 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     if not {"S.net", "G.blocks"} <= heads:
         return None
     latent = size_of(tensors, ("S.net.0.weight", 2, 1), ("G.blocks.0.to_style1.weight", 2, 1))
-    first = size_of(tensors, ("G.initial_block", 4, 1), ("G.initial_conv.weight", 4, 0))
+    first = size_of(tensors, ("G.initial_block", 4, 1), ("G.to_initial_block.weight", 4, 1),
+                    ("G.initial_conv.weight", 4, 0))  # fmt: skip
     if latent is None or first is None:
         raise missing("S.net.0.weight", "G.initial_block")
     depth = len({k.split(".")[2] for k in tensors if k.startswith("S.net.")})
@@ -204,8 +247,28 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     channels = (
         size_of(tensors, (f"G.blocks.{blocks[-1]}.to_rgb.conv.weight", 4, 0)) if blocks else 3
     )
-    return {"latent_dim": latent, "style_depth": depth, "filters": filters,
-            "channels": channels or 3}  # fmt: skip
+    kwargs: dict[str, Any] = {"latent_dim": latent, "style_depth": depth, "filters": filters,
+                              "channels": channels or 3}  # fmt: skip
+    attention = [size_of(tensors, (f"G.attns.{b}.0.fn.fn.to_q.weight", 4, 0)) for b in blocks]
+    if any(attention):
+        kwargs["attention"] = attention
+    if "G.to_initial_block.weight" in tensors:
+        kwargs["no_const"] = True
+    return kwargs
+
+
+def trainer_settings(path: str) -> dict[str, Any]:
+    """``lr_mlp`` from the ``.config.json`` the Trainer writes beside its checkpoints
+    (``models/NAME/.config.json``): the one setting the weights do not record. Empty where
+    the file is absent, unreadable or says the default."""
+    try:
+        config = json.loads((Path(path).parent / ".config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    lr_mlp = config.get("lr_mlp") if isinstance(config, dict) else None
+    if not isinstance(lr_mlp, int | float) or isinstance(lr_mlp, bool) or not lr_mlp > 0:
+        return {}
+    return {"lr_mlp": float(lr_mlp)} if lr_mlp != LR_MLP else {}
 
 
 def ema_pair(stored: object, key: str | None) -> tuple[object, str | None]:
