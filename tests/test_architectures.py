@@ -22,6 +22,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import REGISTRY, architecture_metadata, load_generator
 from gandoctor.loading.architectures.base import LayoutMismatch, square_image
+from gandoctor.loading.architectures.lightweight_gan import LightweightGANGenerator
 from gandoctor.loading.architectures.lucidrains import LucidrainsStyleGAN2
 from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
 from gandoctor.loading.architectures.wgan_dcgan import WGANDCGANGenerator
@@ -226,6 +227,23 @@ CASES = [
         (3, 16, 16),
     ),
     Case(
+        # gandoctor's own build (tests/test_lightweight_gan.py checks it against the package).
+        "lightweight-gan-32",
+        "lightweight_gan",
+        lambda: LightweightGANGenerator(
+            latent_dim=8, features=[8, 4, 4], channels=1, attention=[None, 256, None]
+        ),
+        {
+            "latent_dim": 8,
+            "features": [8, 4, 4],
+            "channels": 1,
+            "sle": [None, None, None],
+            "attention": [None, 256, None],
+        },
+        (8,),
+        (1, 32, 32),
+    ),
+    Case(
         # gandoctor's own build (tests/test_rosinality.py checks it against rosinality's
         # code); here: recognised from its keys, claimed by no other layout.
         "rosinality-stylegan2-16",
@@ -380,6 +398,7 @@ def test_registry_names() -> None:
         "pytorch_gan_mlp",
         "pytorch_gan_dcgan",
         "lucidrains_stylegan2",
+        "lightweight_gan",
         "rosinality_stylegan2",
     ]
 
