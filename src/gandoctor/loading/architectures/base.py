@@ -50,6 +50,21 @@ class BuiltinGenerator(nn.Module):
         raise NotImplementedError
 
 
+class FlatLatentGenerator(BuiltinGenerator):
+    """A built-in generator whose z is one vector of ``latent_size`` and which keeps its
+    constructor arguments in ``kwargs`` (the StyleGAN-like builds)."""
+
+    latent_size: int
+    kwargs: dict[str, Any]
+
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        return (self.latent_size,)
+
+    def arch_kwargs(self) -> dict[str, Any]:
+        return dict(self.kwargs)
+
+
 def missing(*keys: str, why: str = "") -> LayoutMismatch:
     """The error for tensors without which a size cannot be read, worded as the strict load
     words missing keys, so both stages read alike."""

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.loading.architectures.base import BuiltinGenerator, missing, size_of
+from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
 from gandoctor.loading.architectures.lucidrains_layers import (
     DIM_HEAD,
     Blur,
@@ -125,7 +125,7 @@ class FCANet(nn.Module):
         return self.net((x * self.dct_weights).sum(dim=(2, 3), keepdim=True))
 
 
-class LightweightGANGenerator(BuiltinGenerator):
+class LightweightGANGenerator(FlatLatentGenerator):
     """z -> image in lightweight-gan's layout. ``features``: the channels after each
     resolution's block; ``sle``: per block, ``"global"``, ``"fca"`` or None, with its middle
     width; ``attention``: per block, the attention's inner width or None."""
@@ -141,7 +141,7 @@ class LightweightGANGenerator(BuiltinGenerator):
         attention = attention if attention is not None else [None] * n
         self.kwargs = {"latent_dim": latent_dim, "features": list(features),
                        "channels": channels, "sle": sle, "attention": attention}  # fmt: skip
-        self.latent_dim = latent_dim
+        self.latent_dim = self.latent_size = latent_dim
         width = latent_dim * 2
         self.initial_conv = nn.Sequential(nn.ConvTranspose2d(latent_dim, width, 4),
                                           nn.BatchNorm2d(width), nn.GLU(dim=1))  # fmt: skip
@@ -167,13 +167,6 @@ class LightweightGANGenerator(BuiltinGenerator):
             layers.append(nn.ModuleList(cast(list[nn.Module], [up, gate, attn])))
         self.layers = nn.ModuleList(layers)
         self.out_conv = nn.Conv2d(features[-1], channels, 3, padding=1)
-
-    @property
-    def latent_shape(self) -> tuple[int, ...]:
-        return (self.latent_dim,)
-
-    def arch_kwargs(self) -> dict[str, Any]:
-        return dict(self.kwargs)
 
     def layer_group(self, parameter: str) -> str:
         """``--layers`` groups: the initial block, each resolution's block, the output."""

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.loading.architectures.base import BuiltinGenerator, missing, size_of
+from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
 from gandoctor.loading.architectures.lucidrains_layers import (
     DIM_HEAD,
     Blur,
@@ -184,7 +184,7 @@ class Synthesis(nn.Module):
         return rgb
 
 
-class LucidrainsStyleGAN2(BuiltinGenerator):
+class LucidrainsStyleGAN2(FlatLatentGenerator):
     """z -> image; the mapping network as ``S``, the synthesis network as ``G``."""
 
     output_range: ClassVar[tuple[float, float] | None] = (0.0, 1.0)
@@ -202,19 +202,12 @@ class LucidrainsStyleGAN2(BuiltinGenerator):
         extra = {"lr_mlp": (lr_mlp, LR_MLP), "no_const": (no_const, False),
                  "attention": (attention, [None] * (len(filters) - 1))}  # fmt: skip
         self.kwargs.update({k: value for k, (value, default) in extra.items() if value != default})
-        self.latent_dim = latent_dim
+        self.latent_dim = self.latent_size = latent_dim
         self.S = StyleVectorizer(latent_dim, style_depth, lr_mlp)
         self.G = Synthesis(latent_dim, filters, channels, attention, no_const)
         size = 4 * 2 ** (len(filters) - 2)
         noise = torch.rand(1, size, size, 1, generator=torch.Generator().manual_seed(NOISE_SEED))
         self.register_buffer("noise", noise, persistent=False)
-
-    @property
-    def latent_shape(self) -> tuple[int, ...]:
-        return (self.latent_dim,)
-
-    def arch_kwargs(self) -> dict[str, Any]:
-        return dict(self.kwargs)
 
     def layer_group(self, parameter: str) -> str:
         """``--layers`` groups: each mapping layer and each synthesis block."""

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.architectures.base import BuiltinGenerator
+from gandoctor.loading.architectures.base import FlatLatentGenerator
 from gandoctor.loading.architectures.stylegan2.layers import (
     Conv2dLayer,
     Mapping,
@@ -156,7 +156,7 @@ class Synthesis(nn.Module):
         return img
 
 
-class StyleGAN2Generator(BuiltinGenerator):
+class StyleGAN2Generator(FlatLatentGenerator):
     """z (and a label for c_dim > 0) -> image in [-1, 1], with truncation ``psi``.
 
     Called as ``G(z)`` or ``G(z, labels)`` with integer labels, which go in as one-hot
@@ -188,6 +188,7 @@ class StyleGAN2Generator(BuiltinGenerator):
             )
         synthesis_kwargs.pop("fp16_channels_last", None)  # a memory layout only
         self.z_dim, self.c_dim, self.img_channels = z_dim, c_dim, img_channels
+        self.latent_size = z_dim
         self.truncation_psi = truncation_psi
         self.kwargs = {"z_dim": z_dim, "c_dim": c_dim, "w_dim": w_dim,
                        "img_resolution": img_resolution, "img_channels": img_channels,
@@ -198,13 +199,6 @@ class StyleGAN2Generator(BuiltinGenerator):
         self.mapping = Mapping(z_dim, c_dim, w_dim, self.synthesis.num_ws, **mapping_kwargs)
         if truncation_psi != 1 and not self.mapping.has_w_avg:
             raise CheckpointError("the snapshot tracks no w_avg, so it cannot be truncated")
-
-    @property
-    def latent_shape(self) -> tuple[int, ...]:
-        return (self.z_dim,)
-
-    def arch_kwargs(self) -> dict[str, Any]:
-        return dict(self.kwargs)
 
     def layer_group(self, parameter: str) -> str:
         """``--layers`` groups: each mapping layer (``mapping.fc0``, ``mapping.embed``), and

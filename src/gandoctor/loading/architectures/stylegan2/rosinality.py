@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from gandoctor.loading.architectures.base import BuiltinGenerator, missing, size_of
+from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
 from gandoctor.loading.architectures.stylegan2.layers import fir_filter
 from gandoctor.loading.architectures.stylegan2.ops import (
     FullyConnected,
@@ -119,7 +119,7 @@ class ToRGB(nn.Module):
         return out
 
 
-class RosinalityGenerator(BuiltinGenerator):
+class RosinalityGenerator(FlatLatentGenerator):
     """z -> image in [-1, 1]; ``truncation_psi`` pulls w towards its mean over 4096 fixed
     draws of z (rosinality's own ``mean_latent(4096)``; the checkpoint stores none)."""
 
@@ -135,6 +135,7 @@ class RosinalityGenerator(BuiltinGenerator):
         if lr_mlp != 0.01:  # rosinality's default, which no weight records
             self.kwargs["lr_mlp"] = lr_mlp
         self.style_dim, self.truncation_psi = style_dim, 1.0
+        self.latent_size = style_dim
         self.style = nn.Sequential(PixelNorm(), *[
             FullyConnected(style_dim, style_dim, activation="lrelu", lr_multiplier=lr_mlp)
             for _ in range(n_mlp)
@@ -152,13 +153,6 @@ class RosinalityGenerator(BuiltinGenerator):
             side = 2 ** ((layer + 5) // 2)  # 4, 8, 8, 16, 16, ...
             self.noises.register_buffer(f"noise_{layer}", torch.randn(1, 1, side, side))
         self.register_buffer("w_avg", torch.zeros(style_dim), persistent=False)
-
-    @property
-    def latent_shape(self) -> tuple[int, ...]:
-        return (self.style_dim,)
-
-    def arch_kwargs(self) -> dict[str, Any]:
-        return dict(self.kwargs)
 
     def set_truncation(self, psi: float) -> None:
         """Truncate towards the mean w of 4096 z drawn with seed 0 (after the weights load)."""
