@@ -9,7 +9,7 @@ recognised and the strict load afterwards names exactly the key it lacks.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 import torch
@@ -102,6 +102,23 @@ def size_of(tensors: Mapping[str, torch.Tensor], *candidates: tuple[str, int, in
         if tensor is not None and tensor.dim() == ndim:
             return int(tensor.shape[axis])
     return None
+
+
+def block_sizes(
+    tensors: Mapping[str, torch.Tensor],
+    blocks: Iterable[int],
+    candidates: Callable[[int], tuple[tuple[str, int, int], ...]],
+) -> list[int]:
+    """:func:`size_of` for each block, ``candidates(block)`` naming its tensors; a block
+    with none of them present raises :func:`missing` naming the first."""
+    sizes = []
+    for block in blocks:
+        named = candidates(block)
+        size = size_of(tensors, *named)
+        if size is None:
+            raise missing(named[0][0])
+        sizes.append(size)
+    return sizes
 
 
 def square_image(features: int) -> tuple[int, int] | None:

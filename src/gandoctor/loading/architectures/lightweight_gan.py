@@ -24,7 +24,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
+from gandoctor.loading.architectures.base import (
+    FlatLatentGenerator,
+    block_sizes,
+    missing,
+    size_of,
+)
 from gandoctor.loading.architectures.lucidrains_layers import (
     DIM_HEAD,
     Blur,
@@ -199,12 +204,11 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         raise missing("initial_conv.0.weight")
     keys = [k.split(".") for k in tensors]
     blocks = sorted({int(p[1]) for p in keys if p[0] == "layers" and len(p) > 1 and p[1].isdigit()})
-    features, sle, attention = [], [], []
+    # The block's 4x4 convolution makes twice its channels, for the GLU.
+    widths = block_sizes(tensors, blocks, lambda b: ((f"layers.{b}.0.2.1.weight", 4, 0),))
+    features = [width // 2 for width in widths]
+    sle, attention = [], []
     for b in blocks:
-        width = size_of(tensors, (f"layers.{b}.0.2.1.weight", 4, 0))
-        if width is None:
-            raise missing(f"layers.{b}.0.2.1.weight")
-        features.append(width // 2)
         mid = size_of(tensors, (f"layers.{b}.1.net.0.weight", 4, 0))
         kind = "fca" if f"layers.{b}.1.dct_weights" in tensors else "global"
         sle.append([kind, mid] if mid is not None else None)

@@ -22,7 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
+from gandoctor.loading.architectures.base import (
+    FlatLatentGenerator,
+    block_sizes,
+    missing,
+    size_of,
+)
 from gandoctor.loading.architectures.lucidrains_layers import (
     DIM_HEAD,
     Blur,
@@ -230,13 +235,8 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         raise missing("S.net.0.weight", "G.initial_block")
     depth = len({k.split(".")[2] for k in tensors if k.startswith("S.net.")})
     blocks = sorted({int(k.split(".")[2]) for k in tensors if k.startswith("G.blocks.")})
-    filters = [first]
-    for b in blocks:
-        width = size_of(tensors, (f"G.blocks.{b}.conv1.weight", 4, 0),
-                        (f"G.blocks.{b}.conv2.weight", 4, 0))  # fmt: skip
-        if width is None:
-            raise missing(f"G.blocks.{b}.conv1.weight")
-        filters.append(width)
+    filters = [first, *block_sizes(tensors, blocks, lambda b: (
+        (f"G.blocks.{b}.conv1.weight", 4, 0), (f"G.blocks.{b}.conv2.weight", 4, 0)))]  # fmt: skip
     channels = (
         size_of(tensors, (f"G.blocks.{blocks[-1]}.to_rgb.conv.weight", 4, 0)) if blocks else 3
     )

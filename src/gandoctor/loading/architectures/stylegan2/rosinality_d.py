@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.loading.architectures.base import missing, size_of
+from gandoctor.loading.architectures.base import block_sizes, missing, size_of
 from gandoctor.loading.architectures.stylegan2.discriminator import minibatch_std
 from gandoctor.loading.architectures.stylegan2.layers import fir_filter
 from gandoctor.loading.architectures.stylegan2.ops import FullyConnected, bias_act, conv2d_down
@@ -112,11 +112,6 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     if first is None or img_channels is None:
         raise missing("convs.0.0.weight")
     blocks = sorted({int(k.split(".")[1]) for k in tensors if k.startswith("convs.")} - {0})
-    channels = [first]
-    for block in blocks:
-        width = size_of(tensors, (f"convs.{block}.conv2.1.weight", 4, 0),
-                        (f"convs.{block}.skip.1.weight", 4, 0))  # fmt: skip
-        if width is None:
-            raise missing(f"convs.{block}.conv2.1.weight")
-        channels.append(width)
+    channels = [first, *block_sizes(tensors, blocks, lambda b: (
+        (f"convs.{b}.conv2.1.weight", 4, 0), (f"convs.{b}.skip.1.weight", 4, 0)))]  # fmt: skip
     return {"channels": channels, "img_channels": img_channels}
