@@ -107,8 +107,8 @@ def _penalty(own: OwnDiscriminator, t: Thresholds) -> list[Finding]:
     margin = Margin("own_d_r1_penalty", term, t.own_d_penalty_loss, half)
     message = (
         f"the run claims R1 with gamma = {gamma:g}, yet its D's R1 on held-out reals is "
-        f"{own.r1.mean:.3g}: the penalty would cost {term:.2f}, more than a constant D's "
-        f"whole loss (ln 4 = {t.own_d_penalty_loss:.2f})"
+        f"{own.r1.mean:.3g}: the penalty would cost {term:.2f}, at least "
+        f"{t.own_d_penalty_loss:.2f} (by default ln 4, the whole loss of a constant D)"
     )
     evidence = {"r1": own.r1.mean, "r1_gamma": gamma, "penalty": term}
     return [Finding(FindingCode.PENALTY_INEFFECTIVE, Severity.WARN, message, REMEDY_PENALTY,
