@@ -5,6 +5,7 @@ moving averages SE and GE by default, and the package's own images reproduced
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -88,3 +89,32 @@ def test_attention_no_const_and_lr_mlp_from_the_trainer_s_config(tmp_path: Path)
     default = load_generator(path)
     assert "lr_mlp" not in default.info.arch_kwargs
     assert not torch.allclose(images(default.module, stored), want, atol=1e-4)
+
+
+def test_the_trainer_s_d_is_the_own_d_with_its_sign_turned(tmp_path: Path) -> None:
+    """The package's D scores reals low (its hinge loss pushes them to -1): the own D is
+    ``-D(x)``, reproducing the package's outputs (lucidrains_stylegan2_d.npz) negated; the
+    probe measures it beside G and names its loss."""
+    import gandoctor
+    from gandoctor.config import ProbeConfig
+    from gandoctor.loading.discriminators import find_own_discriminator
+
+    d_fixture = dict(np.load(FIXTURE.with_name("lucidrains_stylegan2_d.npz")))
+    path, _ = trainer_checkpoint(tmp_path)
+    stored = torch.load(path)
+    stored["GAN"] = {k: v for k, v in stored["GAN"].items() if not k.startswith("D.")}
+    stored["GAN"].update({k[4:]: torch.from_numpy(v) for k, v in d_fixture.items()
+                          if k.startswith("GAN/")})  # fmt: skip
+    torch.save(stored, path)
+    found = find_own_discriminator(str(path), torch.device("cpu"))
+    assert found is not None and found.architecture == "lucidrains_stylegan2 D"
+    want = -torch.from_numpy(d_fixture["output"])
+    with torch.no_grad():
+        got = found.module(torch.from_numpy(d_fixture["images"])).flatten()
+    assert float((got - want).abs().max()) <= 1e-5 * float(want.abs().max())
+    real = torch.rand(300, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    report = gandoctor.probe(path, real, config=ProbeConfig(steps=2, batch_size=16,
+                                                            heldout_min=64))  # fmt: skip
+    own = report.checkpoints[0].own_discriminator
+    assert own is not None and own.loss.startswith("hinge") and own.source == "GAN.D"
+    assert math.isfinite(own.r1.mean) and own.r1_gamma is None

@@ -1,6 +1,7 @@
 """The checkpoint's own discriminator, where the file holds one gandoctor can build: the
 ``D`` of an NVlabs snapshot (read by the same restricted unpickler as G), the ``d`` of a
-rosinality checkpoint, or a PyTorch-examples DCGAN ``netD`` (in the dict, or in a
+rosinality checkpoint, the ``D`` of a lucidrains stylegan2-pytorch Trainer checkpoint, or a
+PyTorch-examples DCGAN ``netD`` (in the dict, or in a
 ``netD_epoch_N.pth`` beside ``netG_epoch_N.pth``). Weights load strictly; a D that does not
 fit is one line, as for G."""
 
@@ -18,6 +19,7 @@ from torch import nn
 
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import custom_disc
+from gandoctor.loading.architectures import lucidrains_d
 from gandoctor.loading.architectures.stylegan2 import rosinality_d
 from gandoctor.loading.architectures.stylegan2.discriminator import NVlabsDiscriminator
 from gandoctor.loading.formats.torch_file import load_torch_file
@@ -132,6 +134,9 @@ def _from_file(path: str, device: torch.device, paired: bool = False) -> OwnD | 
                     float(aug) if isinstance(aug, int | float) else None,
                     float(gamma) if isinstance(gamma, int | float) else None,
                     "non-saturating logistic (rosinality's train.py)")  # fmt: skip
+    gan = stored.get("GAN")
+    if isinstance(gan, Mapping) and (found := _lucidrains(gan, path, device)) is not None:
+        return found
     for key in DCGAN_KEYS:
         entry = stored.get(key)
         if isinstance(entry, Mapping) and dcgan_layout(entry):
@@ -146,6 +151,19 @@ def _custom(disc: str, kwargs: Mapping[str, Any], path: str, device: torch.devic
     _load(module, state, path, f"{{opt:disc}} {disc}")
     loss = "BCE on its sigmoid (assumed)" if had_sigmoid else "non-saturating (assumed)"
     return OwnD(module.to(device).eval(), f"{disc} (--disc)", Path(path).name, loss=loss)
+
+
+def _lucidrains(gan: Mapping[str, object], path: str, device: torch.device) -> OwnD | None:
+    """The ``D`` of a lucidrains stylegan2-pytorch Trainer checkpoint; None for another
+    layout (lightweight-gan's D, one with vector-quantised layers)."""
+    state = {str(k)[2:]: v for k, v in gan.items() if str(k).startswith("D.")}
+    tensors = {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+    kwargs = lucidrains_d.recognise(tensors)
+    if kwargs is None:
+        return None
+    module = lucidrains_d.LucidrainsDiscriminator(**kwargs)
+    _load(module, tensors, path, "entry 'GAN', prefix 'D.'")
+    return OwnD(module.to(device).eval(), "lucidrains_stylegan2 D", "GAN.D", loss=lucidrains_d.LOSS)
 
 
 def _read(path: str, device: torch.device) -> object:
