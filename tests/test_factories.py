@@ -100,3 +100,29 @@ def test_settings_saved_in_the_checkpoint_fill_the_constructor(tmp_path: Path):
     with pytest.raises(Exception, match="does not fit"):
         load_generator(str(path), LoadOptions(arch=f"{ARCHS}:make_generator",
                                               arch_kwargs={"hidden": 64}))  # fmt: skip
+
+
+def test_a_user_file_runs_once_however_often_the_loader_asks(tmp_path: Path):
+    """--arch FILE.py:NAME is imported for the saved settings, the factory check and the
+    build: its code runs once, and again only after the file changes."""
+    counter = tmp_path / "runs.txt"
+    source = tmp_path / "gen.py"
+    source.write_text(
+        "import torch\n"
+        f"open({str(counter)!r}, 'a').write('x')\n"
+        "def make(hidden: int = 8):\n"
+        "    return torch.nn.Sequential(torch.nn.Linear(16, 256), torch.nn.Tanh(),\n"
+        "                               torch.nn.Unflatten(1, (1, 16, 16)))\n"
+    )
+    g = torch.nn.Sequential(torch.nn.Linear(16, 256), torch.nn.Tanh(),
+                            torch.nn.Unflatten(1, (1, 16, 16)))  # fmt: skip
+    weights = tmp_path / "g.safetensors"
+    save_file({k: v.contiguous() for k, v in g.state_dict().items()}, str(weights))
+    (tmp_path / "config.json").write_text('{"hidden": 8}')
+    options = LoadOptions(arch=f"{source}:make")
+    load_generator(str(weights), options)
+    load_generator(str(weights), options)
+    assert counter.read_text() == "x"
+    source.write_text(source.read_text() + "\n# changed\n")
+    load_generator(str(weights), options)
+    assert counter.read_text() == "xx"

@@ -181,12 +181,21 @@ def _import_dotted(name: str) -> ModuleType:
         ) from exc
 
 
+_IMPORTED: dict[tuple[str, int, int], ModuleType] = {}
+"""User files already run, by path and version (modification time, size): a file's code
+runs once per process unless the file changes."""
+
+
 def _import_file(location: str) -> ModuleType:
     path = Path(location).expanduser()
     if not path.is_file():
         problem = "is a directory" if path.is_dir() else "not found"
         raise ConfigError(f"{{opt:arch}}: file {location} {problem}")
     resolved = path.resolve()
+    stat = resolved.stat()
+    key = (str(resolved), stat.st_mtime_ns, stat.st_size)
+    if key in _IMPORTED:  # one load asks several times (kwargs, factories, the build)
+        return _IMPORTED[key]
     # A name unique per file, so two different model.py files do not replace each other, and
     # registered in sys.modules while it runs because dataclasses and pickle look there.
     digest = hashlib.sha1(str(resolved).encode(), usedforsecurity=False).hexdigest()[:12]
@@ -204,6 +213,7 @@ def _import_file(location: str) -> ModuleType:
         raise ConfigError(
             f"{{opt:arch}}: importing {location} failed: {describe_exception(exc)}{_cuda_hint(exc)}"
         ) from exc
+    _IMPORTED[key] = module
     return module
 
 
