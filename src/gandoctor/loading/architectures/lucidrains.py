@@ -36,6 +36,7 @@ from gandoctor.loading.architectures.lucidrains_layers import (
     Residual,
     linear_attention,
 )
+from gandoctor.loading.architectures.stylegan2.ops import CHANNELS_LAST, demodulation
 
 LAYOUT = "lucidrains stylegan2-pytorch's StyleGAN2 (S.net.N, G.initial_block, G.blocks.N)"
 NOISE_SEED = 0
@@ -68,7 +69,12 @@ class StyleVectorizer(nn.Module):
 
 
 class Conv2DMod(nn.Module):
-    """Weights times (style + 1), demodulated unless ``demod`` is off; "same" padding."""
+    """Weights times (style + 1), demodulated unless ``demod`` is off; "same" padding.
+
+    The package convolves each sample with its own modulated weights (one grouped
+    convolution); this scales the activations before and after one shared convolution
+    instead, the same function (ops.modulated_conv2d), several times faster to
+    differentiate on a CPU."""
 
     def __init__(self, cin: int, cout: int, k: int, demod: bool = True) -> None:
         super().__init__()
@@ -76,15 +82,13 @@ class Conv2DMod(nn.Module):
         self.demod = demod
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        n = x.shape[0]
-        weights = self.weight[None] * (style[:, None, :, None, None] + 1)  # N O I k k
-        if self.demod:
-            weights = weights * torch.rsqrt(weights.square().sum(dim=(2, 3, 4), keepdim=True)
-                                            + 1e-8)  # fmt: skip
         k = self.weight.shape[-1]
-        out = F.conv2d(x.reshape(1, -1, *x.shape[2:]), weights.reshape(-1, *weights.shape[2:]),
-                       padding=(k - 1) // 2, groups=n)  # fmt: skip
-        return out.reshape(n, -1, *x.shape[2:])
+        scale = style + 1
+        x = F.conv2d(x * scale.to(x.dtype)[:, :, None, None], self.weight.to(x.dtype),
+                     padding=(k - 1) // 2)  # fmt: skip
+        if not self.demod:
+            return x
+        return x * demodulation(self.weight, scale)[:, :, None, None].to(x.dtype)
 
 
 class LinearAttention(nn.Module):
@@ -179,7 +183,7 @@ class Synthesis(nn.Module):
             x = self.to_initial_block(w[:, :, None, None])
         else:
             x = self.initial_block.expand(len(w), -1, -1, -1)
-        x = self.initial_conv(x)
+        x = self.initial_conv(x.contiguous(memory_format=CHANNELS_LAST))
         rgb = None
         for block, attn in zip(self.blocks, self.attns, strict=True):
             if attn is not None:

@@ -23,6 +23,7 @@ from gandoctor.errors import CheckpointError
 from gandoctor.loading.architectures.stylegan2.layers import Mapping, fir_filter
 from gandoctor.loading.architectures.stylegan2.ops import (
     ACTIVATION_GAINS,
+    CHANNELS_LAST,
     FullyConnected,
     bias_act,
     check_activation,
@@ -148,7 +149,7 @@ class NVlabsDiscriminator(nn.Module):
         if architecture not in ("orig", "skip", "resnet"):
             raise CheckpointError(f"StyleGAN2 discriminator architecture {architecture!r}")
         log2 = int(math.log2(img_resolution))
-        self.c_dim = c_dim
+        self.c_dim, self.as_trained = c_dim, as_trained
         self.group_size = (epilogue_kwargs or {}).get("mbstd_group_size", 4)
         self.resolutions = [2**i for i in range(log2, 2, -1)]
         channels = {r: min(channel_base // r, channel_max) for r in [*self.resolutions, 4]}
@@ -170,6 +171,8 @@ class NVlabsDiscriminator(nn.Module):
     def forward(self, img: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         x: torch.Tensor | None = None
         image: torch.Tensor | None = img
+        if not self.as_trained:
+            image = img.contiguous(memory_format=CHANNELS_LAST)
         for res in self.resolutions:
             x, image = getattr(self, f"b{res}")(x, image)
         cmap = None

@@ -36,7 +36,7 @@ from gandoctor.loading.architectures.stylegan2.layers import (
     ToRGB,
     fir_filter,
 )
-from gandoctor.loading.architectures.stylegan2.ops import upsample2d
+from gandoctor.loading.architectures.stylegan2.ops import CHANNELS_LAST, upsample2d
 
 ARCHITECTURES = ("orig", "skip", "resnet")
 
@@ -65,18 +65,19 @@ class SynthesisBlock(nn.Module):
         conv_clamp: float | None = None,
         use_fp16: bool = False,
         fused: bool = False,
+        as_trained: bool = False,
         **layer_kwargs: Any,
     ) -> None:
         super().__init__()
         taps = resample_filter or [1, 3, 3, 1]
         self.in_channels, self.architecture = in_channels, architecture
         self.dtype = torch.float16 if use_fp16 else torch.float32
-        self.fused = fused
+        self.fused, self.as_trained = fused, as_trained
         self.register_buffer("resample_filter", fir_filter(taps))
         self.num_conv = 1 if in_channels == 0 else 2
         self.num_torgb = 1 if is_last or architecture == "skip" else 0
         layer = {"w_dim": w_dim, "resolution": resolution, "conv_clamp": conv_clamp,
-                 "resample_filter": taps, **layer_kwargs}  # fmt: skip
+                 "resample_filter": taps, "as_trained": as_trained, **layer_kwargs}  # fmt: skip
         if in_channels == 0:
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
         else:
@@ -94,6 +95,8 @@ class SynthesisBlock(nn.Module):
         fused = self.fused and not self.training  # NVlabs fuses at inference only
         if x is None:
             const = self.const.to(self.dtype).unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
+            if not self.as_trained:
+                const = const.contiguous(memory_format=CHANNELS_LAST)
             x = self.conv1(const, next(w), fused=fused)
         elif self.architecture == "resnet":
             x = x.to(self.dtype)
@@ -140,6 +143,7 @@ class Synthesis(nn.Module):
                                    res, img_channels, res == img_resolution,
                                    use_fp16=res >= fp16_from,
                                    fused=as_trained and res < fp16_from,
+                                   as_trained=as_trained,
                                    **block_kwargs)  # fmt: skip
             self.num_ws += block.num_conv + (block.num_torgb if res == img_resolution else 0)
             self.add_module(f"b{res}", block)

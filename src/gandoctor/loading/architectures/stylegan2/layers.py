@@ -92,9 +92,11 @@ class SynthesisLayer(nn.Module):
         activation: str = "lrelu",
         resample_filter: list[float] | None = None,
         conv_clamp: float | None = None,
+        as_trained: bool = False,
     ) -> None:
         super().__init__()
         self.up, self.use_noise, self.conv_clamp = up, use_noise, conv_clamp
+        self.as_trained = as_trained
         self.activation = check_activation(activation)
         self.register_buffer("resample_filter", fir_filter(resample_filter or [1, 3, 3, 1]))
         self.affine = FullyConnected(w_dim, in_channels, bias_init=1)
@@ -109,7 +111,8 @@ class SynthesisLayer(nn.Module):
     ) -> torch.Tensor:
         noise = self.noise_const * self.noise_strength if self.use_noise else None
         x = modulated_conv2d(x, self.weight, self.affine(w), up=self.up,
-                             fir=self.resample_filter, noise=noise, fused=fused)  # fmt: skip
+                             fir=self.resample_filter, noise=noise, fused=fused,
+                             as_nvlabs=self.as_trained)  # fmt: skip
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return bias_act(x, self.bias, self.activation, ACTIVATION_GAINS[self.activation] * gain,
                         clamp)  # fmt: skip

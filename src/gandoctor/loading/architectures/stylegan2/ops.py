@@ -29,6 +29,11 @@ from gandoctor.errors import CheckpointError
 ACTIVATION_GAINS = {"linear": 1.0, "relu": math.sqrt(2), "lrelu": math.sqrt(2)}
 """The activations StyleGAN2 uses, with their default gains."""
 LRELU_SLOPE = 0.2
+CHANNELS_LAST = torch.channels_last
+"""The memory layout gandoctor's own builds run their activations in: CPU convolutions
+(oneDNN) run 2-3 times faster in it, backward passes included (benchmarks/README.md), and
+the operations here keep it. Builds run as trained (``as_trained``) keep torch's default,
+so that they round as the reference code did."""
 
 
 def check_activation(name: str) -> str:
@@ -77,19 +82,29 @@ def upfirdn(
     gain: float = 1.0,
 ) -> torch.Tensor:
     """Upsample by zero insertion, pad ``(left, right, top, bottom)`` (negative crops),
-    convolve every channel with the 2-D ``fir`` times ``gain``, keep every ``down``-th."""
-    n, c, h, w = x.shape
-    if up > 1:
-        x = x.reshape(n, c, h, 1, w, 1)
-        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1]).reshape(n, c, h * up, w * up)
+    convolve every channel with the 2-D ``fir`` times ``gain``, keep every ``down``-th.
+
+    Computed without the zeros: upsampling is one depthwise transposed convolution with
+    stride ``up`` (each output phase sees every ``up``-th tap, a quarter of the products at
+    2), cropped to the padded grid; downsampling is a depthwise convolution with stride
+    ``down`` (only the kept outputs are computed). Both keep a channels-last layout."""
+    c, h, w = x.shape[1:]
     left, right, top, bottom = pad
-    x = F.pad(x, [max(left, 0), max(right, 0), max(top, 0), max(bottom, 0)])
-    x = x[:, :, max(-top, 0) : x.shape[2] - max(-bottom, 0),
-          max(-left, 0) : x.shape[3] - max(-right, 0)]  # fmt: skip
+    kernel = (fir * gain).to(x.dtype)[None, None].repeat(c, 1, 1, 1)
+    if up > 1:
+        # The transposed convolution is the full convolution of the zero-stuffed signal with
+        # the filter; output i of the padded one lies at full[i + taps - 1 - pad].
+        taps_y, taps_x = fir.shape
+        full = F.conv_transpose2d(x, kernel, stride=up, groups=c)
+        crop_left, crop_top = taps_x - 1 - left, taps_y - 1 - top
+        keep_x = up * w + left + right - taps_x + 1
+        keep_y = up * h + top + bottom - taps_y + 1
+        x = F.pad(full, [-crop_left, crop_left + keep_x - full.shape[3],
+                         -crop_top, crop_top + keep_y - full.shape[2]])  # fmt: skip
+        return x[:, :, ::down, ::down] if down > 1 else x
+    x = F.pad(x, [left, right, top, bottom])
     # A convolution (not a correlation): flip the filter for conv2d.
-    kernel = (fir * gain).flip([0, 1]).to(x.dtype)
-    x = F.conv2d(x, kernel[None, None].repeat(c, 1, 1, 1), groups=c)
-    return x[:, :, ::down, ::down] if down > 1 else x
+    return F.conv2d(x, kernel.flip([2, 3]), groups=c, stride=down)
 
 
 def upsample2d(x: torch.Tensor, fir: torch.Tensor) -> torch.Tensor:
@@ -160,15 +175,18 @@ def modulated_conv2d(
     fir: torch.Tensor | None = None,
     noise: torch.Tensor | None = None,
     fused: bool = False,
+    as_nvlabs: bool = False,
 ) -> torch.Tensor:
     """Convolution whose input channels are scaled per sample by ``styles`` (N, I), with
     each output channel divided by the norm of its per-sample weights when ``demodulate``;
     ``noise`` is added after demodulation.
 
-    Computed by scaling the activations before and after one shared convolution, or, when
-    ``fused``, as one grouped convolution with each sample's own weights (how NVlabs' code
-    runs float32 blocks at inference; the same function, rounded differently). ``weight``
-    and ``styles`` are float32; ``x`` may be float16 (a snapshot's fp16 blocks)."""
+    Computed by scaling the activations before and after one shared convolution, which
+    equals convolving with the per-sample weights, or, when ``fused``, as one grouped
+    convolution with each sample's own weights (how NVlabs' code runs float32 blocks at
+    inference; the same function, rounded differently). ``as_nvlabs``: the demodulation
+    rounded as NVlabs' code rounds it (:func:`demodulation`). ``weight`` and ``styles`` are
+    float32; ``x`` may be float16 (a snapshot's fp16 blocks)."""
     n = x.shape[0]
     if x.dtype == torch.float16 and demodulate:
         # Scale weights and styles to a maximum of 1 before float16 can overflow;
@@ -176,11 +194,9 @@ def modulated_conv2d(
         largest = weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True)
         weight = weight * (1 / math.sqrt(weight[0].numel()) / largest)
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
-    per_sample = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # N O I k k
-    scale = None
-    if demodulate:
-        scale = (per_sample.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # N O
+    scale = demodulation(weight, styles, as_nvlabs) if demodulate else None
     if fused:
+        per_sample = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # N O I k k
         if scale is not None:
             per_sample = per_sample * scale.reshape(n, -1, 1, 1, 1)
         grouped = x.reshape(1, -1, *x.shape[2:])
@@ -196,6 +212,23 @@ def modulated_conv2d(
     if noise is None:
         return x * scale
     return torch.addcmul(noise.to(x.dtype), x, scale)  # one rounding, as trained
+
+
+def demodulation(weight: torch.Tensor, styles: torch.Tensor, as_nvlabs: bool = False
+                 ) -> torch.Tensor:  # fmt: skip
+    """(N, O): 1 / the norm of each sample's modulated weights ``weight * styles``.
+
+    The sum over i and k of (w_oik s_i)^2 is the sum over i of s_i^2 times the sum over k of
+    w_oik^2: one (N, I) x (I, O) product, in float32 under bf16 autocast too. Forming the
+    (N, O, I, k, k) per-sample weights instead, as NVlabs' code does (``as_nvlabs``, so a
+    snapshot's fp16 blocks round as they did there), made their backward pass the largest
+    part of the generator's."""
+    if as_nvlabs:
+        per_sample = weight.unsqueeze(0) * styles.reshape(len(styles), 1, -1, 1, 1)
+        return (per_sample.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()
+    with torch.autocast(styles.device.type, enabled=False):
+        norms = styles.float().square() @ weight.float().square().sum(dim=[2, 3]).t()
+    return (norms + 1e-8).rsqrt()
 
 
 class FullyConnected(nn.Module):

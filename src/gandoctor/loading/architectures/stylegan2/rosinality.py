@@ -23,6 +23,7 @@ from torch import nn
 from gandoctor.loading.architectures.base import FlatLatentGenerator, missing, size_of
 from gandoctor.loading.architectures.stylegan2.layers import fir_filter
 from gandoctor.loading.architectures.stylegan2.ops import (
+    CHANNELS_LAST,
     FullyConnected,
     bias_act,
     modulated_conv2d,
@@ -176,7 +177,8 @@ class RosinalityGenerator(FlatLatentGenerator):
         if self.truncation_psi != 1:
             w = self.w_avg.lerp(w, self.truncation_psi)
         noise = [getattr(self.noises, f"noise_{i}") for i in range(2 * len(self.to_rgbs) + 1)]
-        x = self.conv1(self.input.input.repeat(z.shape[0], 1, 1, 1), w, noise[0])
+        start = self.input.input.repeat(z.shape[0], 1, 1, 1).contiguous(memory_format=CHANNELS_LAST)
+        x = self.conv1(start, w, noise[0])
         skip = self.to_rgb1(x, w)
         for i, to_rgb in enumerate(self.to_rgbs):
             x = self.convs[2 * i](x, w, noise[2 * i + 1])

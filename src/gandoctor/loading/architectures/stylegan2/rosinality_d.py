@@ -17,7 +17,12 @@ from torch import nn
 from gandoctor.loading.architectures.base import block_sizes, missing, size_of
 from gandoctor.loading.architectures.stylegan2.discriminator import minibatch_std
 from gandoctor.loading.architectures.stylegan2.layers import fir_filter
-from gandoctor.loading.architectures.stylegan2.ops import FullyConnected, bias_act, conv2d_down
+from gandoctor.loading.architectures.stylegan2.ops import (
+    CHANNELS_LAST,
+    FullyConnected,
+    bias_act,
+    conv2d_down,
+)
 from gandoctor.loading.architectures.stylegan2.rosinality import ActivationBias
 
 LAYOUT = "rosinality/stylegan2-pytorch's Discriminator (convs.N, final_conv, final_linear)"
@@ -99,7 +104,7 @@ class RosinalityDiscriminator(nn.Module):
         )
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
-        x = minibatch_std(self.convs(img), self.group_size)
+        x = minibatch_std(self.convs(img.contiguous(memory_format=CHANNELS_LAST)), self.group_size)
         return self.final_linear(self.final_conv(x).flatten(1))
 
 
