@@ -123,3 +123,13 @@ def pool_and_data(digits: torch.Tensor, pool_size: int = 897) -> tuple[torch.Ten
     with held-out accuracy 0.66."""
     order = torch.randperm(len(digits), generator=torch.Generator().manual_seed(0))
     return digits[order[:pool_size]], digits[order[pool_size:]]
+
+
+def drop_timings(probe: dict) -> dict:
+    """A report's ``probe`` block without what depends on the machine's speed: its
+    seconds, and the plan's timed prediction (its level and settings stay)."""
+    probe.pop("seconds")
+    plan = probe.get("plan") or {}
+    for key in ("predicted_seconds", "full_seconds", "budget_seconds", "reason"):
+        plan.pop(key, None)
+    return probe

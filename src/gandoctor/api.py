@@ -41,6 +41,7 @@ from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.repeats import Repeats
 from gandoctor.runtime.devices import resolve_device
 from gandoctor.runtime.precision import resolve_precision
+from gandoctor.runtime.threads import choose_threads
 
 PathLike = str | os.PathLike[str]
 Generator = PathLike | nn.Module
@@ -73,6 +74,7 @@ def probe(
     on_warning: Callable[[str], None] | None = None,
     remedies: RemedyOptions | None = None,
     seeds: int = 1,
+    on_note: Callable[[str], None] | None = None,
 ) -> Report:
     """Probe each generator against the real data and return the report.
 
@@ -93,6 +95,7 @@ def probe(
     ``seeds``: probe each generator under seeds ``config.seed`` .. ``config.seed + seeds - 1``
     on the data read once; the verdict and the gate go by the majority
     (``results.repeats``). ``config.max_seconds`` is shared among all of those probes.
+    ``on_note`` hears the thread count and each probe's plan with its predicted time.
     """
     if seeds < 1:
         raise ConfigError(f"{{opt:seeds}} must be at least 1, got {seeds}")
@@ -101,6 +104,12 @@ def probe(
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
     load_options = replace(load_options, device=resolve_device(load_options.device))
     config = _probe_config(config, items, load_options)
+    threads = choose_threads(config.threads, torch.get_num_threads())
+    config = replace(config, threads=threads.threads)
+    if on_note is not None:  # the thread count beside each plan, not a line of its own
+        plural = "s" if threads.threads > 1 else ""
+        tell, count = on_note, f"{threads.threads} thread{plural} ({threads.reason})"
+        on_note = lambda message: tell(f"{message}; {count}")  # noqa: E731
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
     names = _names(items)
@@ -120,7 +129,7 @@ def probe(
             budget_for = lambda k, n=probes_left: share_budget(config, started, n - k)  # noqa: E731
             budgeted = lambda b=budget_for: b(0)  # noqa: E731
             _probe_one(name, loaded, real, unseen, load_options, budgeted, on_progress, remedies,
-                       reports)  # fmt: skip
+                       reports, on_note)  # fmt: skip
             if seeds > 1:
                 reports[-1] = _with_repeats(reports[-1], loaded, real, load_options, budget_for,
                                             seeds)  # fmt: skip
@@ -145,6 +154,7 @@ def _probe_one(
     on_progress: CheckpointProgress | None,
     remedies: RemedyOptions | None,
     reports: list[CheckpointReport],
+    on_note: Callable[[str], None] | None = None,
 ) -> None:
     """Probe one generator (and run its remedy checks) and add its report to ``reports``;
     on Ctrl-C, add the report of the steps that ran, then let the interrupt go on.
@@ -154,7 +164,8 @@ def _probe_one(
     facts = generator_facts(loaded, load_options)
     spec, output_range = latent_spec(loaded, load_options), loaded.info.output_range
     try:
-        outcome = run_probe(loaded.module, spec, real.samples, budgeted(), progress, output_range)
+        outcome = run_probe(loaded.module, spec, real.samples, budgeted(), progress, output_range,
+                            on_note)  # fmt: skip
     except ProbeInterrupted as interrupt:  # Ctrl-C: keep the steps that ran
         if (cut := interrupt.outcome) is not None:
             reports.append(CheckpointReport(name, facts, real.describe(), cut))

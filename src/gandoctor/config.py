@@ -10,6 +10,7 @@ from typing import Any
 
 from gandoctor.enums import FindingCode, LatentDistribution, Severity, Verdict
 from gandoctor.errors import ConfigError
+from gandoctor.plans import PLAN_CHOICES
 from gandoctor.runtime.precision import check_precision
 from gandoctor.thresholds import Thresholds
 
@@ -146,9 +147,23 @@ class ProbeConfig:
     build (``--own-d``, the default; ``--no-own-d``): no training, the same held-out data."""
     max_seconds: float | None = None
     """Time budget of the probe in seconds (``--max-seconds``); None = none. The probe
-    stops before a D step that would not fit, after a last measurement, and marks its
-    verdict partial (``ProbeOutcome.complete``). ``gandoctor.probe`` shares one budget
-    among all checkpoints of a run."""
+    plans to fit it (``plan``), stops before a D step that would not fit, after a last
+    measurement, and marks its verdict partial (``ProbeOutcome.complete``).
+    ``gandoctor.probe`` shares one budget among all checkpoints of a run."""
+    plan: str = "auto"
+    """``auto``: time the generator and D before the loop, predict the protocol's time, and
+    where it exceeds ``max_seconds`` (or, on a CPU, ``cpu_budget``) run the first
+    of ``plans.PLAN_LEVELS`` predicted to fit (probing.plan); ``full``: the protocol whatever its
+    time; ``1`` .. ``5``: that level."""
+    cpu_budget: float | None = None
+    """Seconds a probe on a CPU plans to fit where no ``max_seconds`` is given; None = none,
+    the full protocol (the library's default, so that its figures do not depend on the
+    machine's speed). The command line sets ``plans.DEFAULT_CPU_SECONDS``. It only plans:
+    unlike ``max_seconds`` it never cuts a run short."""
+    threads: int | None = None
+    """CPU threads of torch's operations during the probe (``--threads``); None = auto:
+    the CPUs this process may use, less those busy with other work when it starts
+    (runtime.threads). Restored after the probe."""
 
     def __post_init__(self) -> None:
         if self.max_seconds is not None and not (
@@ -174,6 +189,12 @@ class ProbeConfig:
         check_precision(self.precision)
         if self.measure_growth <= 1:
             raise ConfigError(f"measure growth must exceed 1, got {self.measure_growth}")
+        if self.plan not in PLAN_CHOICES:
+            raise ConfigError(
+                f"unknown {{opt:plan}} {self.plan!r}: expected one of {', '.join(PLAN_CHOICES)}"
+            )
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"{{opt:threads}} must be at least 1, got {self.threads}")
 
 
 @dataclass(frozen=True)

@@ -154,10 +154,12 @@ def probe_collapse(
     z_batches: list[GeneratorInputs],
     heldout_real: torch.Tensor,
     train_subset: torch.Tensor,
+    samples: torch.Tensor | None = None,
 ) -> CollapseStats | None:
-    """The probe's collapse figures: samples of its held-out latents against its held-out
-    real samples, tau from D's training subset; None with fewer than MIN_SAMPLES of any."""
-    fake = generated_samples(generator, z_batches)
+    """The probe's collapse figures: samples of its held-out latents (``samples`` where
+    already made) against its held-out real samples, tau from D's training subset; None
+    with fewer than MIN_SAMPLES of any."""
+    fake = generated_samples(generator, z_batches) if samples is None else samples
     if min(len(fake), len(heldout_real), len(train_subset)) < MIN_SAMPLES:
         return None
     return measure_collapse(heldout_real, fake, train_subset)

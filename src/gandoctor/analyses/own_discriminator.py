@@ -23,7 +23,7 @@ from torch import nn
 from gandoctor.analyses.memorisation import memorisation
 from gandoctor.nn import metrics
 from gandoctor.nn.generator import frozen, mode_matters
-from gandoctor.nn.latent import GeneratorInputs
+from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.results.own_discriminator import OwnDiscriminator, Spread
 
 Logits = Callable[[torch.Tensor, torch.Tensor | None], torch.Tensor]
@@ -87,16 +87,22 @@ def measure_own_discriminator(
     augment_p: float | None = None,
     r1_gamma: float | None = None,
     seed: int = 0,
+    grad_batches: int | None = None,
+    grad_batch_size: int | None = None,
 ) -> OwnDiscriminator:
     """Every figure of :class:`OwnDiscriminator`. ``generator`` is frozen by the caller
     (``params`` are its floating-point parameters, as the probe takes them); ``disc`` is in
     eval mode and never updated. ``unseen_real`` are reals the GAN never trained on, from
-    ``unseen`` (``--val-data``)."""
+    ``unseen`` (``--val-data``). The gradient norms are taken over the first
+    ``grad_batch_size`` samples of the first ``grad_batches`` latent batches, as the
+    probe's plan took its own (None: all of them)."""
+    count = grad_batches or len(heldout_latents)
+    grad_latents = [first(z, grad_batch_size or len(z[0])) for z in heldout_latents[:count]]
     with frozen(disc, train_mode=mode_matters(disc)):
         for p in disc.parameters():
             p.requires_grad_(False)
-        figures = _figures(disc, generator, params, heldout_real, heldout_latents, train_real,
-                           unseen_real, seed)  # fmt: skip
+        figures = _figures(disc, generator, params, heldout_real, heldout_latents, grad_latents,
+                           train_real, unseen_real, seed)  # fmt: skip
     return OwnDiscriminator(
         architecture=architecture,
         source=source,
@@ -110,16 +116,23 @@ def measure_own_discriminator(
 
 def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
              heldout_real: torch.Tensor, heldout_latents: list[GeneratorInputs],
-             train_real: torch.Tensor, unseen_real: torch.Tensor | None, seed: int
-             ) -> dict[str, Any]:  # fmt: skip
+             grad_latents: list[GeneratorInputs], train_real: torch.Tensor,
+             unseen_real: torch.Tensor | None, seed: int) -> dict[str, Any]:  # fmt: skip
     """The measured fields of :class:`OwnDiscriminator`."""
     fake_batches, mm, ns = [], [], []
-    for inputs in heldout_latents:
-        fake = generator(*inputs)
-        logits = chunked(disc, fake, _labels(inputs))
-        mm.append(metrics.gradient_norm(metrics.minimax_cost(logits), params, retain_graph=True))
-        ns.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
-        fake_batches.append(fake.detach())
+    for index, inputs in enumerate(heldout_latents):
+        taken = 0
+        if index < len(grad_latents):
+            fake = generator(*grad_latents[index])
+            logits = chunked(disc, fake, _labels(grad_latents[index]))
+            mm.append(metrics.gradient_norm(metrics.minimax_cost(logits), params,
+                                            retain_graph=True))  # fmt: skip
+            ns.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
+            fake_batches.append(fake.detach())
+            taken = len(fake)
+        if taken < len(inputs[0]):  # the rest, for the held-out figures only
+            with torch.no_grad():
+                fake_batches.append(generator(*(t[taken:] for t in inputs)))
     fakes = torch.cat(fake_batches)
     n = min(len(heldout_real), len(fakes), len(train_real))
     real, train = heldout_real[:n], train_real[:n]
@@ -158,6 +171,6 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         r_v_uncertainty=memo.r_v_uncertainty,
         unseen_auc=memo.auc if unseen_real is not None else None,
         unseen_auc_uncertainty=memo.auc_uncertainty if unseen_real is not None else 0.0,
-        latent_batches=len(heldout_latents),
+        latent_batches=len(grad_latents),
         r1_samples=n,
     )

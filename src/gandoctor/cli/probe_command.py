@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,7 +14,7 @@ import typer
 
 from gandoctor.cli import parsing
 from gandoctor.cli.app import app
-from gandoctor.cli.common import progress_bar, user_errors, write_text
+from gandoctor.cli.common import progress_bar, user_errors
 from gandoctor.cli.interrupted import partial_reports
 from gandoctor.cli.options import (
     AdapterOpt,
@@ -35,6 +35,7 @@ from gandoctor.cli.options import (
     TruncationOpt,
     TrustOpt,
 )
+from gandoctor.cli.outputs import Outputs
 from gandoctor.cli.settings_options import (
     BaselineOpt,
     BatchOpt,
@@ -45,18 +46,19 @@ from gandoctor.cli.settings_options import (
     MarkdownOpt,
     MaxImagesOpt,
     MaxSecondsOpt,
+    PlanOpt,
     PrecisionOpt,
     ProbeDeviceOpt,
     SeedOpt,
     StepsOpt,
+    ThreadsOpt,
     TrainModeOpt,
 )
 from gandoctor.config import DataOptions
 from gandoctor.enums import LatentDistribution
-from gandoctor.errors import ConfigError
 
 if TYPE_CHECKING:
-    from gandoctor.report.model import Report
+    pass
 
 _DATA = DataOptions()
 
@@ -92,6 +94,8 @@ def probe(
     early_stop: EarlyStopOpt = None,
     max_images: MaxImagesOpt = None,
     max_seconds: MaxSecondsOpt = None,
+    plan: PlanOpt = None,
+    threads: ThreadsOpt = None,
     cache: Annotated[
         bool, typer.Option(help="Reuse decoded images from the user's cache folder.")
     ] = _DATA.cache,
@@ -183,7 +187,7 @@ def probe(
             project, threshold, steps=steps, batch_size=batch_size, seed=seed, device=device,
             precision=precision, train_mode=train_mode, early_stop=early_stop,
             max_images=max_images, max_seconds=max_seconds, grad_batches=grad_batches,
-            disc_width=disc_width,
+            disc_width=disc_width, plan=plan, threads=threads,
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
         paths, outputs, device = _share(checkpoints, shard, Outputs(json_out, markdown, plot),
@@ -198,7 +202,9 @@ def probe(
         )  # fmt: skip
         from gandoctor.api import probe as run_probe
         from gandoctor.judge.gate import parse_fail_on
+        from gandoctor.runtime.allocator import retain_freed_memory
 
+        retain_freed_memory()  # process-wide, so the command line's choice (runtime.allocator)
         with partial_reports(outputs.json, outputs.markdown), _progress(quiet) as on_progress:
             report = run_probe(
                 paths, data, val_data=val_data, load_options=load,
@@ -207,61 +213,12 @@ def probe(
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
                 on_progress=on_progress, on_warning=None if quiet else _warn,
                 remedies=parsing.remedy_options(remedies, noise_levels), seeds=seeds,
+                on_note=None if quiet else _note,
             )  # fmt: skip
         if project.path is not None:
             report = replace(report, config_file=str(project.path))
         outputs.emit(report)
     raise typer.Exit(report.exit_code)
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where the report goes: ``--json`` and ``--markdown`` (a path, ``-`` for stdout, or
-    None) and ``--plot``; the terminal table when neither goes to stdout."""
-
-    json: str | None
-    markdown: str | None
-    plot: Path | None
-
-    def check(self, checkpoints: list[str], data: Path, val_data: Path | None = None) -> None:
-        """Fail before the probe on outputs that cannot be written, or would overwrite an
-        input."""
-        from gandoctor.paths import check_outputs_are_not_inputs
-
-        parsing.check_output_path(self.json)
-        parsing.check_output_path(self.markdown)
-        if self.json == "-" and self.markdown == "-":
-            raise ConfigError("--json - and --markdown - both want stdout; write one to a file")
-        if self.plot is not None:
-            from gandoctor.report.plots import check_plot_path
-
-            check_plot_path(self.plot)
-        named = {"--json": self.json, "--markdown": self.markdown, "--plot": self.plot}
-        check_outputs_are_not_inputs(named, checkpoints, data)
-        if val_data is not None:
-            check_outputs_are_not_inputs(named, [], val_data)
-
-    def emit(self, report: Report) -> None:
-        from rich.console import Console
-
-        from gandoctor.paths import write_atomically
-        from gandoctor.report.markdown import render_markdown
-        from gandoctor.report.terminal.tables import render_report
-
-        if self.json == "-":
-            typer.echo(report.to_json())
-        elif self.markdown == "-":
-            typer.echo(render_markdown(report), nl=False)
-        else:
-            Console(highlight=False).print(render_report(report))
-        if self.json not in (None, "-"):
-            write_text(self.json, report.to_json(), write_atomically)
-        if self.markdown not in (None, "-"):
-            write_text(self.markdown, render_markdown(report), write_atomically)
-        if self.plot is not None:
-            from gandoctor.report.plots import plot_report
-
-            plot_report(report, self.plot)
 
 
 def _share(
@@ -291,3 +248,7 @@ def _progress(quiet: bool) -> Iterator[Any]:
 
 def _warn(message: str) -> None:
     typer.echo(f"gandoctor: warning: {message}", err=True)
+
+
+def _note(message: str) -> None:
+    typer.echo(f"gandoctor: {message}", err=True)

@@ -30,6 +30,7 @@ from gandoctor.cli import parsing
 from gandoctor.config import DataOptions, ProbeConfig, Thresholds
 from gandoctor.errors import ConfigError
 from gandoctor.judge.gate import parse_fail_on
+from gandoctor.plans import DEFAULT_CPU_SECONDS
 from gandoctor.runtime.devices import AUTO
 
 TABLE = "[tool.gandoctor]"
@@ -46,6 +47,8 @@ _PROBE_KEYS: dict[str, type] = {
     "train_mode": bool,
     "early_stop": bool,
     "max_seconds": float,
+    "plan": str,
+    "threads": int,
 }
 _OTHER_KEYS: dict[str, type] = {"max_images": int, "fail_on": str, "baseline": str}
 KEYS = sorted([*_PROBE_KEYS, *_OTHER_KEYS, "thresholds"])
@@ -67,6 +70,8 @@ class ProjectConfig:
     train_mode: bool | None = None
     early_stop: bool | None = None
     max_seconds: float | None = None
+    plan: str | None = None
+    threads: int | None = None
     max_images: int | None = None
     fail_on: str | None = None
     """Normalised ``--fail-on`` text (a list in the file is joined with commas)."""
@@ -89,6 +94,8 @@ class Resolved:
     train_mode: bool
     early_stop: bool
     max_seconds: float | None
+    plan: str
+    threads: int | None
     max_images: int
     fail_on: str
     baseline: str | None
@@ -101,7 +108,7 @@ class Resolved:
         probe_keys = {key: getattr(self, key) for key in _PROBE_KEYS if key != "device"}
         return ProbeConfig(
             **probe_keys, device=device, thresholds=self.thresholds, per_layer=per_layer,
-            own_discriminator=own_discriminator,
+            own_discriminator=own_discriminator, cpu_budget=DEFAULT_CPU_SECONDS,
         )  # fmt: skip
 
     def data_options(self, cache: bool) -> DataOptions:

@@ -63,6 +63,22 @@ MaxSecondsOpt = Annotated[
         "its verdict partial; several checkpoints share it equally. (default: none)"
     ),
 ]
+PlanOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="auto: time G and D first and, where the full protocol would not fit "
+        "--max-seconds (on a CPU, else a minute), run a planned one (fewer measurements, "
+        "latents, fresh fakes; stated in the report); full: the protocol whatever it "
+        "costs; 1-5: that plan level." + _default("plan")
+    ),
+]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="CPU threads for torch (default: auto: the CPUs this process may use, less "
+        "those busy with other work)."
+    ),
+]
 FailOnOpt = Annotated[
     str | None,
     typer.Option(

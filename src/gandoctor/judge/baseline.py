@@ -44,7 +44,10 @@ if TYPE_CHECKING:
     from gandoctor.results.outcome import ProbeOutcome
 
 # Settings that change no measured figure, or whose change the comparison already judges.
-_SETTINGS_IGNORED = {"device", "max_seconds", "early_stop", "thresholds"}
+# The thread count changes figures by float rounding only, as another machine does; the
+# plan that a budget chose is compared per checkpoint (_plans_differ), not as a setting.
+_SETTINGS_IGNORED = {"device", "max_seconds", "early_stop", "thresholds", "threads", "plan",
+                     "cpu_budget"}  # fmt: skip
 
 
 def match(names: list[str], baseline: Baseline) -> list[tuple[int, int]]:
@@ -92,7 +95,10 @@ def compare(
         missing=[
             c.checkpoint for j, c in enumerate(baseline.checkpoints) if j not in matched_theirs
         ],
-        settings_differ=_settings_differ(baseline.settings, asdict(settings)),
+        settings_differ={
+            **_settings_differ(baseline.settings, asdict(settings)),
+            **_plans_differ(probed, baseline, pairs),
+        },
     )
 
 
@@ -168,6 +174,24 @@ def _saturation(then: BaselineCheckpoint, sat: int | None, share: float) -> list
         )
         return [Regression("steps_to_saturation", before, sat, message)]
     return []
+
+
+def _plans_differ(probed: Sequence[tuple[str, ProbeOutcome]], baseline: Baseline,
+                  pairs: list[tuple[int, int]]) -> dict[str, tuple[Any, Any]]:  # fmt: skip
+    """A plan that differs from the baseline's is a setting that differs (results.plan):
+    its figures were measured another way."""
+    differ: dict[str, tuple[Any, Any]] = {}
+    for i, j in pairs:
+        name, outcome = probed[i]
+        now = outcome.plan.settings() if outcome.plan is not None else None
+        then = baseline.checkpoints[j].plan
+        if now != then:
+            differ[f"plan of {PurePath(name).name}"] = (_level(then), _level(now))
+    return differ
+
+
+def _level(plan: dict[str, Any] | None) -> str:
+    return "full protocol" if plan is None else f"planned level {plan['level']}"
 
 
 def _settings_differ(then: dict[str, Any], now: dict[str, Any]) -> dict[str, tuple[Any, Any]]:

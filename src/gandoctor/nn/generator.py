@@ -20,12 +20,16 @@ def check_health(
     heldout_real: torch.Tensor,
     train: bool,
     output_range: tuple[float, float] | None = None,
+    samples: list[torch.Tensor] | None = None,
 ) -> GeneratorHealth:
     """NaN/Inf in weights and outputs, spread across z against the real data's, and the
-    difference between train- and eval-mode outputs (run inside ``frozen``)."""
+    difference between train- and eval-mode outputs (run inside ``frozen``). ``samples``:
+    the generator's outputs for ``z_batches`` where already made (no gradient)."""
     nonfinite_parameters = metrics.nonfinite_count([*generator.parameters(), *generator.buffers()])
     with torch.no_grad():
-        fakes = torch.cat([generator(*inputs) for inputs in z_batches])
+        if samples is None:
+            samples = [generator(*inputs) for inputs in z_batches]
+        fakes = torch.cat(samples)
         difference = other_share = other_spread = None
         if mode_matters(generator):
             # The same first latent batch through the other mode. BatchNorm momentum is 0

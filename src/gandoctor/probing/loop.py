@@ -1,20 +1,18 @@
 """The probe: a fresh discriminator trained against a frozen generator, measured as it goes.
 
 ``run_probe`` reads top to bottom: draw the split and latents, check the generator, build
-a fresh D, train and measure until the schedule ends or the verdict settles, then measure
-sample diversity once. ``ProbeState`` holds what has been measured so far, so that every
-way out (broken generator, settled verdict, time budget, Ctrl-C) builds the same record.
+a fresh D, plan to the time (probing.plan), train and measure until the schedule ends or
+the verdict settles, then measure sample diversity once. ``probing.state.ProbeState``
+holds what has been measured so far.
 
 This module returns data and prints nothing; progress goes through a callback.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -25,19 +23,33 @@ from gandoctor.config import ProbeConfig
 from gandoctor.enums import Verdict
 from gandoctor.errors import ConfigError, DataError
 from gandoctor.judge.rules import find
-from gandoctor.judge.summarise import summarize
 from gandoctor.judge.verdict import is_settled, overall, unusable
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import check_health, frozen
-from gandoctor.nn.latent import LatentSpec, first
+from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.budget import TimeBudget
 from gandoctor.probing.interrupt import interruptible
 from gandoctor.probing.noise import InstanceNoise
+from gandoctor.probing.plan import (
+    budget_of,
+    choose_plan,
+    describe_prediction,
+    time_costs,
+    worth_telling,
+)
 from gandoctor.probing.setup import ProbeDraws, ProgressCallback, draw, measurement_steps, seeded
-from gandoctor.probing.steps import HeldoutFakes, measure, train_step
-from gandoctor.results.outcome import Finding, ProbeOutcome
-from gandoctor.results.series import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary
+from gandoctor.probing.state import ProbeState
+from gandoctor.probing.steps import (
+    MAX_KEPT_GRAPH_VALUES,
+    HeldoutFakes,
+    TrainingFakes,
+    measure,
+    train_step,
+)
+from gandoctor.results.outcome import ProbeOutcome
+from gandoctor.results.plan import ProbePlan
 from gandoctor.runtime.precision import BF16, resolve_precision
+from gandoctor.runtime.threads import torch_threads
 
 
 def run_probe(
@@ -47,12 +59,14 @@ def run_probe(
     config: ProbeConfig,
     on_progress: ProgressCallback | None = None,
     output_range: tuple[float, float] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> ProbeOutcome:
     """Train a fresh probe D against the frozen ``generator`` and measure (DESIGN.md).
 
     ``latent`` is a LatentSpec, or just the latent shape for standard-normal z.
     ``real`` holds real samples shaped like the generator's output, in its value range
     ``output_range`` (when given, generated values are checked against it).
+    ``on_note`` hears the plan and its predicted time before D's first step.
     The generator's weights, buffers, mode and ``requires_grad`` flags are restored after.
     """
     start = time.perf_counter()
@@ -61,11 +75,17 @@ def run_probe(
     drawn = draw(real, spec, config, torch.device(config.device))
     _check_batch_size(config, drawn)
     state = ProbeState(config, start, len(drawn.train_real), len(drawn.heldout_real))
-    with frozen(generator, config.train_mode) as params, interruptible(state.interrupted):
+    with (
+        frozen(generator, config.train_mode) as params,
+        interruptible(state.interrupted),
+        torch_threads(config.threads),
+    ):
         _check_output_shape(generator, drawn, tuple(real.shape[1:]))
-        state.health = check_health(
-            generator, drawn.heldout_latents, drawn.heldout_real, config.train_mode, output_range
-        )
+        began = time.perf_counter()
+        images = generated(generator, drawn.heldout_latents)
+        generate_seconds = time.perf_counter() - began
+        state.health = check_health(generator, drawn.heldout_latents, drawn.heldout_real,
+                                    config.train_mode, output_range, images)  # fmt: skip
         state.findings = find(None, state.health, config.thresholds)
         if unusable(state.findings):
             broken = overall(state.findings) == Verdict.BROKEN
@@ -74,13 +94,17 @@ def run_probe(
             return state.outcome()
         recorder = LayerRecorder(generator, params) if config.per_layer else None
         disc = fresh_discriminator(tuple(real.shape[1:]), config)
-        _train_and_measure(state, generator, disc, params, spec, drawn, recorder, on_progress)
+        state.plan = _plan(state, generator, disc, params, drawn, images, generate_seconds)
+        if on_note is not None and worth_telling(state.plan):
+            on_note(describe_prediction(state.plan))
+        _train_and_measure(state, generator, disc, params, spec, drawn, images, recorder,
+                           on_progress)  # fmt: skip
         # Sample diversity once, at the end: it depends on the generator only, not on D.
         collapse = None
         if overall(state.findings) != Verdict.BROKEN:
-            collapse = probe_collapse(
-                generator, drawn.heldout_latents, drawn.heldout_real, train_subset(drawn)
-            )
+            samples = torch.cat(images) if not config.train_mode else None
+            collapse = probe_collapse(generator, drawn.heldout_latents, drawn.heldout_real,
+                                      train_subset(drawn), samples)  # fmt: skip
         state.findings = find(state.summary, state.health, config.thresholds, collapse)
     layers = None
     if recorder is not None and state.summary is not None:
@@ -102,6 +126,27 @@ def fresh_discriminator(sample_shape: tuple[int, ...], config: ProbeConfig) -> n
     return disc
 
 
+def _plan(state: ProbeState, generator: nn.Module, disc: nn.Module,
+          params: list[nn.Parameter], drawn: ProbeDraws, images: list[torch.Tensor],
+          generate_seconds: float) -> ProbePlan:  # fmt: skip
+    """The probe's plan (probing.plan): its costs timed where ``auto`` has a budget to fit
+    (none for the library's defaults on a CPU: its figures do not depend on the machine)."""
+    config = state.config
+    costs = None
+    if config.plan == "auto" and budget_of(config, 0.0)[0] is not None:
+        costs = time_costs(generator, disc, params, drawn.train_real, images,
+                           drawn.heldout_latents, generate_seconds, config)  # fmt: skip
+    return choose_plan(config, costs, len(drawn.heldout_real),
+                       time.perf_counter() - state.start, MAX_KEPT_GRAPH_VALUES,
+                       config.train_mode)  # fmt: skip
+
+
+def generated(generator: nn.Module, z_batches: list[GeneratorInputs]) -> list[torch.Tensor]:
+    """The generator's samples of the held-out latents, one tensor per batch, no graph."""
+    with torch.no_grad():
+        return [generator(*inputs) for inputs in z_batches]
+
+
 def _train_and_measure(
     state: ProbeState,
     generator: nn.Module,
@@ -109,24 +154,28 @@ def _train_and_measure(
     params: list[nn.Parameter],
     spec: LatentSpec,
     drawn: ProbeDraws,
+    images: list[torch.Tensor],
     recorder: LayerRecorder | None,
     on_progress: ProgressCallback | None,
 ) -> None:
     """D steps, with a measurement at every scheduled step, until the last step, a NaN, a
-    settled verdict or the end of the time budget."""
-    config = state.config
+    settled verdict or the end of the time budget; as planned (``state.plan``)."""
+    config, plan = state.config, state.plan
+    assert plan is not None
     noise = InstanceNoise.of(config)  # None without instance noise: no extra draws
-    fakes = HeldoutFakes(generator, drawn.heldout_latents, config)
+    fakes = HeldoutFakes(generator, drawn.heldout_latents, config, images, plan.grad_batches,
+                         plan.grad_batch_size)  # fmt: skip
+    device = torch.device(config.device)
+    training = TrainingFakes(generator, spec, config, drawn.rng, device, plan.fake_reuse)
     optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
-    schedule = set(
-        measurement_steps(config.steps, config.measure_growth, config.measure_max_interval)
-    )
+    schedule = set(measurement_steps(config.steps, plan.measure_growth,
+                                     plan.measure_max_interval))  # fmt: skip
     budget = TimeBudget(config.max_seconds, state.start)
     for step in range(config.steps + 1):
         if step > 0:
             with budget.step():
-                train_step(generator, disc, optimizer, drawn.train_real, spec, config,
-                           drawn.rng, noise)  # fmt: skip
+                train_step(disc, optimizer, drawn.train_real, training, config, drawn.rng,
+                           noise)  # fmt: skip
             if on_progress is not None:
                 on_progress(step, config.steps)
         # Out of time: measure now (the budget kept room for it) and stop after it.
@@ -158,81 +207,6 @@ def train_subset(drawn: ProbeDraws) -> torch.Tensor:
     return drawn.train_real[: len(drawn.heldout_real)]
 
 
-@dataclass
-class ProbeState:
-    """What one probe has measured and concluded so far."""
-
-    config: ProbeConfig
-    start: float
-    """``time.perf_counter()`` when the probe began."""
-    train_samples: int
-    heldout_samples: int
-    series: ProbeSeries = field(default_factory=ProbeSeries)
-    health: GeneratorHealth | None = None
-    """None until the generator was checked."""
-    summary: Summary | None = None
-    findings: list[Finding] = field(default_factory=list)
-    stop_reason: str = ""
-    stopped_early: bool = False
-    complete: bool = True
-
-    def __post_init__(self) -> None:
-        self.stop_reason = f"ran all {self.config.steps} steps"
-
-    def record(self, step: int, figures: dict[str, float]) -> None:
-        """Add one measurement, then summarise and judge the series so far."""
-        assert self.health is not None  # measurements start after the generator's check
-        self.series.append(step=step, **figures)
-        t = self.config.thresholds
-        self.summary = self.summarise(self.series)
-        if not _last_measurement_finite(self.series):
-            self.health = replace(self.health, nonfinite_measurement_step=step)
-        self.findings = find(self.summary, self.health, t)
-
-    def summarise(self, series: ProbeSeries) -> Summary:
-        t, config = self.config.thresholds, self.config
-        heldout = self.heldout_samples, config.grad_batches * config.batch_size
-        return summarize(series, t.saturation_accuracy, t.saturation_fake_prob, heldout,
-                         t.growth_needs_decline_decades)  # fmt: skip
-
-    def stop(self, reason: str, complete: bool = True) -> None:
-        self.stop_reason, self.stopped_early, self.complete = reason, True, complete
-
-    def outcome(self, **extra: Any) -> ProbeOutcome:
-        """The record of the probe; ``extra``: its ``layers`` and ``collapse``."""
-        assert self.health is not None
-        config = self.config
-        return ProbeOutcome(
-            series=self.series,
-            summary=self.summary,
-            health=self.health,
-            findings=self.findings,
-            verdict=overall(self.findings),
-            stopped_early=self.stopped_early,
-            stop_reason=self.stop_reason,
-            seconds=time.perf_counter() - self.start,
-            train_samples=self.train_samples,
-            heldout_samples=self.heldout_samples,
-            heldout_latents=config.grad_batches * config.batch_size,
-            notes=_small_data_notes(self.heldout_samples, config),
-            complete=self.complete,
-            **extra,
-        )
-
-    def interrupted(self) -> ProbeOutcome | None:
-        """The outcome of a probe cut short by Ctrl-C: findings from the measurements so
-        far, ``complete`` False; None when it stopped before the generator was checked."""
-        if self.health is None:
-            return None
-        t, summary = self.config.thresholds, None
-        if self.series.step:
-            summary = self.summarise(self.series)
-        last = f"at step {self.series.step[-1]}" if self.series else "before the first measurement"
-        cut = replace(self, summary=summary, findings=find(summary, self.health, t))
-        cut.stop(f"interrupted (Ctrl-C) {last} of {self.config.steps}", complete=False)
-        return cut.outcome()
-
-
 def _check_batch_size(config: ProbeConfig, drawn: ProbeDraws) -> None:
     if config.batch_size > len(drawn.train_real):
         raise ConfigError(
@@ -248,19 +222,3 @@ def _check_output_shape(generator: nn.Module, drawn: ProbeDraws, shape: tuple[in
         raise DataError(
             f"real samples have shape {shape} but the generator makes {tuple(sample.shape[1:])}"
         )
-
-
-def _last_measurement_finite(series: ProbeSeries) -> bool:
-    last = [v[-1] for name, v in series.to_dict().items() if name not in OPTIONAL_FIGURES]
-    return all(math.isfinite(v) for v in last)
-
-
-def _small_data_notes(heldout: int, config: ProbeConfig) -> list[str]:
-    notes = []
-    if heldout < config.heldout_min:
-        # Binomial standard error of an accuracy near 0.5 on n samples is 0.5 / sqrt(n).
-        notes.append(
-            f"only {heldout} held-out real samples (fewer than {config.heldout_min}): "
-            f"held-out accuracy is uncertain by about +/-{0.5 / math.sqrt(heldout):.2f}"
-        )
-    return notes

@@ -22,6 +22,7 @@ from gandoctor.nn.latent import LatentSpec
 from gandoctor.probing.setup import draw
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.own_discriminator import OwnDiscriminator
+from gandoctor.runtime.threads import torch_threads
 
 OWN_D_FORMATS = frozenset({"torch", "safetensors", STYLEGAN_SNAPSHOT})
 """Formats whose file can hold the generator's D beside it: state-dict files and snapshots
@@ -56,14 +57,23 @@ def probe_own_discriminator(
     if found is None:
         return None
     drawn = draw(real, latent, config, device)
-    with frozen(generator, config.train_mode) as params:
+    with frozen(generator, config.train_mode) as params, torch_threads(config.threads):
         return measure_own_discriminator(
             found.module, generator, params, drawn.heldout_real, drawn.heldout_latents,
             drawn.train_real, unseen_real=_samples(unseen, device), unseen=_origin(unseen),
             architecture=found.architecture, source=found.source,
             loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
-            seed=config.seed,
+            seed=config.seed, **_planned(outcome),
         )  # fmt: skip
+
+
+def _planned(outcome: ProbeOutcome) -> dict[str, int | None]:
+    """The gradient batches of the probe's plan, so the own D costs what a measurement
+    costs: all latent batches in the full protocol."""
+    plan = outcome.plan
+    if plan is None or not plan.planned:
+        return {"grad_batches": None, "grad_batch_size": None}
+    return {"grad_batches": plan.grad_batches, "grad_batch_size": plan.grad_batch_size}
 
 
 def _samples(unseen: RealData | None, device: torch.device) -> torch.Tensor | None:

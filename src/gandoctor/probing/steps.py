@@ -18,7 +18,7 @@ from gandoctor.analyses.layers import LayerRecorder, layer_gradient_norm
 from gandoctor.analyses.overfitting import overfit_figures
 from gandoctor.config import ProbeConfig
 from gandoctor.nn import metrics
-from gandoctor.nn.latent import GeneratorInputs, LatentSpec
+from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.noise import InstanceNoise, no_noise
 from gandoctor.runtime.precision import autocast
 
@@ -32,25 +32,40 @@ MAX_KEPT_GRAPH_VALUES = 2**23
 
 
 class HeldoutFakes:
-    """The generator's samples of the fixed held-out latents, with autograd graphs.
+    """The generator's samples of the fixed held-out latents: all of them as images for D's
+    held-out figures, and the gradient batches (the first ``grad_batch_size`` samples of
+    the first ``grad_batches`` batches: all of them in the full protocol) with their
+    autograd graphs for the gradient norms.
 
     The generator is frozen and, in eval mode, deterministic: G(z) is the same at every
-    measurement. So G runs once and each measurement back-propagates through the same
-    retained graph, which gives the very gradients a fresh forward pass would. In train
-    mode (dropout draws anew each pass) or for large outputs, G runs at each measurement.
+    measurement. So G runs once: ``images`` are computed once (the health check's, where
+    given), and each measurement back-propagates through the same retained graphs, which
+    gives the very gradients a fresh forward pass would. In train mode (dropout draws anew
+    each pass) or for large outputs, G runs at each measurement instead.
     """
 
     def __init__(
-        self, generator: nn.Module, z_batches: list[GeneratorInputs], config: ProbeConfig
+        self,
+        generator: nn.Module,
+        z_batches: list[GeneratorInputs],
+        config: ProbeConfig,
+        images: list[torch.Tensor] | None = None,
+        grad_batches: int | None = None,
+        grad_batch_size: int | None = None,
     ) -> None:
         self.generator = generator
-        self.z_batches = z_batches
         self.device, self.precision = config.device, config.precision
+        self.fresh = config.train_mode
+        count = min(grad_batches or len(z_batches), len(z_batches))
+        size = grad_batch_size or config.batch_size
+        self.z_batches = z_batches
+        self.grad_inputs = [first(z, size) for z in z_batches[:count]]
+        self._images = None if self.fresh else images
         self._kept: list[torch.Tensor] | None = None
-        if not config.train_mode:
-            first = self._forward(z_batches[0])
-            if first.numel() * len(z_batches) <= MAX_KEPT_GRAPH_VALUES:
-                self._kept = [first] + [self._forward(z) for z in z_batches[1:]]
+        if not self.fresh:
+            head = self._forward(self.grad_inputs[0])
+            if head.numel() * len(self.grad_inputs) <= MAX_KEPT_GRAPH_VALUES:
+                self._kept = [head] + [self._forward(z) for z in self.grad_inputs[1:]]
 
     def autocast(self) -> AbstractContextManager[object]:
         """The probe's precision, for D's passes at these fakes too."""
@@ -65,31 +80,83 @@ class HeldoutFakes:
         return self._kept is not None
 
     def batches(self) -> Iterator[torch.Tensor]:
+        """The gradient batches, with their graphs."""
         if self._kept is not None:
             yield from self._kept
         else:
-            for inputs in self.z_batches:
+            for inputs in self.grad_inputs:
                 yield self._forward(inputs)
+
+    def others(self) -> list[torch.Tensor]:
+        """The held-out samples outside the gradient batches, without graphs (none in the
+        full protocol): for D's held-out figures only."""
+        skip = len(self.grad_inputs[0][0])
+        rest: list[torch.Tensor] = []
+        for index, inputs in enumerate(self.z_batches):
+            start = skip if index < len(self.grad_inputs) else 0
+            if start >= len(inputs[0]):
+                continue
+            if self._images is not None:
+                rest.append(self._images[index][start:])
+            else:
+                with torch.no_grad():
+                    rest.append(self._forward(tuple(t[start:] for t in inputs)))
+        return rest
+
+
+class TrainingFakes:
+    """The fakes of D's training steps: a fresh batch at each step (``reuse`` 1, the
+    protocol), or drawn from a pool in which each fake serves ``reuse`` steps on average
+    (a plan, probing.plan): the pool holds up to POOL_BATCHES batches, a fresh batch
+    replaces the oldest every ``reuse`` steps, and each step draws its batch from the pool
+    without replacement. G is frozen, so an older fake is as good a sample as a new one."""
+
+    def __init__(self, generator: nn.Module, latent: LatentSpec, config: ProbeConfig,
+                 rng: torch.Generator, device: torch.device, reuse: int = 1) -> None:  # fmt: skip
+        self.generator, self.latent, self.config = generator, latent, config
+        self.rng, self.device, self.reuse = rng, device, reuse
+        self.pool: list[torch.Tensor] = []
+        self.steps = 0
+
+    def _fresh(self) -> torch.Tensor:
+        inputs = self.latent.sample(self.config.batch_size, self.rng, self.device)
+        with torch.no_grad(), autocast(self.config.device, self.config.precision):
+            return self.generator(*inputs)
+
+    def next(self) -> torch.Tensor:
+        self.steps += 1
+        if self.reuse == 1:
+            return self._fresh()
+        if len(self.pool) < min(self.reuse, POOL_BATCHES):
+            self.pool.append(self._fresh())
+        elif self.steps % self.reuse == 0:
+            self.pool = [*self.pool[1:], self._fresh()]
+        pooled = torch.cat(self.pool)
+        pick = torch.randperm(len(pooled), generator=self.rng)[: self.config.batch_size]
+        return pooled[pick.to(pooled.device)]
+
+
+POOL_BATCHES = 4
+"""Batches a reuse pool holds: each fake still serves ``reuse`` steps on average whatever
+the pool's size (one fresh batch every ``reuse`` steps), and four batches mix a step's
+batch from fakes of several ages rather than showing D one batch many times in a row."""
 
 
 def train_step(
-    generator: nn.Module,
     disc: nn.Module,
     optimizer: torch.optim.Optimizer,
     train_real: torch.Tensor,
-    latent: LatentSpec,
+    fakes: TrainingFakes,
     config: ProbeConfig,
     rng: torch.Generator,
     noise: InstanceNoise | None = None,
 ) -> None:
-    """One D step on a real batch and a batch of fresh fakes (BCE with logits), both noised
+    """One D step on a real batch and a batch of ``fakes`` (BCE with logits), both noised
     when instance noise is on."""
     n = config.batch_size
     real = train_real[torch.randint(len(train_real), (n,), generator=rng).to(train_real.device)]
-    inputs = latent.sample(n, rng, train_real.device)
+    fake = fakes.next()
     with autocast(config.device, config.precision):
-        with torch.no_grad():
-            fake = generator(*inputs)
         batch = torch.cat([real, fake])
         logits = disc(batch if noise is None else noise.on_training_batch(batch)).float()
     labels = torch.cat([torch.ones(n), torch.zeros(n)]).to(logits.device)
@@ -145,6 +212,8 @@ def measure(
         minimax.append(norms["minimax"])
         nonsat.append(norms["nonsat"])
         fake_logits.append(logits)
+    with torch.no_grad(), fakes.autocast():
+        fake_logits += [disc(noisy(c)).float() for c in fakes.others()]
     stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
     mm, ns = torch.tensor(minimax, dtype=torch.float64), torch.tensor(nonsat, dtype=torch.float64)
     single = len(minimax) == 1  # a spread needs two batches

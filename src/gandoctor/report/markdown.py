@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
-from gandoctor.report.rows import ROWS, own_d_rows, own_d_title
+from gandoctor.report.rows import figure_rows, own_d_rows, own_d_title
 from gandoctor.report.views import (
     FIGURE_LABELS,
     NO_FINDINGS,
@@ -83,7 +83,10 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _figures(report: Report) -> str:
     header = ["figure (held-out; final = last tenth of the run)"]
     header += [escape(name) for name in short_names(report)]
-    rows = [[escape(label)] + [escape(cell(c)) for c in report.checkpoints] for label, cell in ROWS]
+    rows = [
+        [escape(label)] + [escape(cell(c)) for c in report.checkpoints]
+        for label, cell in figure_rows(report.checkpoints)
+    ]
     rows.append(["verdict"] + [f"**{c.verdict}**" for c in report.checkpoints])
     return _table(header, rows)
 

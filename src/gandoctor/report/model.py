@@ -63,6 +63,7 @@ class CheckpointReport:
                 "train_samples": o.train_samples,
                 "heldout_samples": o.heldout_samples,
                 "heldout_latents": o.heldout_latents,
+                "plan": o.plan.to_dict() if o.plan is not None else None,
             },
             "health": o.health.to_dict(),
             "summary": o.summary.to_dict() if o.summary else None,

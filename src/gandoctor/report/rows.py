@@ -149,6 +149,23 @@ ROWS: list[Row] = [
 ]
 
 
+def _plan(c: CheckpointReport) -> str:
+    plan = c.outcome.plan
+    return "full" if plan is None or not plan.planned else f"planned, level {plan.level}"
+
+
+PLAN_ROW: Row = ("protocol (full, or planned to fit the time)", _plan)
+
+
+def figure_rows(checkpoints: list[CheckpointReport]) -> list[Row]:
+    """ROWS, with the protocol's row after "D steps run" where any probe was planned (the
+    plan itself is stated below the table: report.views.plan_line)."""
+    if not any(c.outcome.plan is not None and c.outcome.plan.planned for c in checkpoints):
+        return ROWS
+    at = [label for label, _ in ROWS].index("D steps run") + 1
+    return [*ROWS[:at], PLAN_ROW, *ROWS[at:]]
+
+
 # Columns of the comparison table: short headers, the same figures as the single table.
 COMPARISON: list[Row] = [
     ("steps", lambda c: str(_summary(c).get("steps_run", 0))),

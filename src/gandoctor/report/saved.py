@@ -12,6 +12,7 @@ from gandoctor.enums import Verdict
 from gandoctor.errors import ConfigError
 from gandoctor.report.model import SCHEMA
 from gandoctor.results.baseline import Baseline, BaselineCheckpoint
+from gandoctor.results.plan import PLAN_SETTINGS
 from gandoctor.results.readings import finite_or_none
 
 
@@ -58,4 +59,13 @@ def _checkpoint(entry: dict[str, Any]) -> BaselineCheckpoint:
             sorted({str(f["code"]) for f in entry["findings"] if f["severity"] == "fail"})
         ),
         complete=bool(entry.get("probe", {}).get("complete", True)),
+        plan=_plan_settings(entry.get("probe", {}).get("plan")),
     )
+
+
+def _plan_settings(plan: Any) -> dict[str, Any] | None:
+    """What of a saved plan changes the figures (results.plan.ProbePlan.settings); None for
+    the full protocol or an older report without one."""
+    if not isinstance(plan, dict) or not plan.get("level"):
+        return None
+    return {key: plan.get(key) for key in PLAN_SETTINGS}

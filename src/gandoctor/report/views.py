@@ -15,6 +15,7 @@ from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.results.baseline import CheckpointComparison
 from gandoctor.results.outcome import Margin
+from gandoctor.results.plan import ProbePlan
 
 MISSING = "—"
 """What a cell shows for a figure that was not measured or is not a finite number."""
@@ -81,7 +82,8 @@ def range_guess(generator: dict[str, Any]) -> list[str]:
 
 def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
     o = c.outcome
-    notes = repeats_lines(c)
+    notes = [plan_line(o.plan)] if o.plan is not None and o.plan.planned else []
+    notes += repeats_lines(c)
     notes += [f"real data: {c.data['conversion']}"] if c.data.get("conversion") else []
     notes += range_guess(c.generator)
     notes += [f"note: {note}" for note in o.notes]
@@ -102,6 +104,11 @@ def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
         ],
         notes=notes,
     )
+
+
+def plan_line(plan: ProbePlan) -> str:
+    """What a planned probe changed and why: its figures are not the full protocol's."""
+    return f"planned run ({plan.describe()}): {plan.reason}"
 
 
 def repeats_lines(c: CheckpointReport) -> list[str]:

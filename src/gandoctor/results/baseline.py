@@ -23,6 +23,9 @@ class BaselineCheckpoint:
     nonsat_growth_after_peak: float | None
     fail_codes: tuple[str, ...]
     complete: bool
+    plan: dict[str, Any] | None = None
+    """The probe's plan (results.plan.ProbePlan.settings); None for the full protocol, as
+    in reports written before plans existed."""
 
 
 @dataclass(frozen=True)

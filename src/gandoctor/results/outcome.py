@@ -8,6 +8,7 @@ from typing import Any
 
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.results.layers import LayerGradients
+from gandoctor.results.plan import ProbePlan
 from gandoctor.results.samples import CollapseStats
 from gandoctor.results.series import GeneratorHealth, ProbeSeries, Summary
 
@@ -79,3 +80,6 @@ class ProbeOutcome:
     collapse: CollapseStats | None = None
     """Diversity of generated samples against held-out real ones (analyses.collapse); None for a
     broken generator or too few samples."""
+    plan: ProbePlan | None = None
+    """How the protocol was cut down to fit the probe's time (probing.plan); None when the
+    probe stopped before it was planned (a broken generator)."""

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
-from gandoctor.report.rows import COMPARISON, ROWS, SAMPLE_COLUMNS
+from gandoctor.report.rows import COMPARISON, SAMPLE_COLUMNS, figure_rows
 from gandoctor.report.terminal.baseline import baseline_block
 from gandoctor.report.terminal.layers import layers_tables
 from gandoctor.report.terminal.own_d import own_d_tables
@@ -34,7 +34,7 @@ def figures_table(report: Report) -> Table:
     table.add_column("figure (held-out; final = last tenth of the run)", style="bold")
     for c in report.checkpoints:
         table.add_column(c.checkpoint, overflow="fold")
-    for label, cell in ROWS:
+    for label, cell in figure_rows(report.checkpoints):
         table.add_row(label, *(cell(c) for c in report.checkpoints))
     table.add_row(
         "verdict",

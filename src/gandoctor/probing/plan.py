@@ -1,0 +1,226 @@
+"""A probe that plans to its time (``--plan``, ``--max-seconds``, ``DEFAULT_CPU_SECONDS``).
+
+Before D's first step the probe times the three things its protocol repeats on this
+generator, D and machine: a batch of fakes for a D step, a D step itself, and a gradient
+measurement through G. From them it predicts the wall time of the full protocol (every
+step and scheduled measurement; early stopping can only shorten it) and of each level of
+``config.PLAN_LEVELS``, and runs the first level predicted to fit the time it has. A level
+changes what is measured, so the plan is stated in the report, and the figures' shifts at
+each level are measured against the full protocol on the reference cases
+(benchmarks/plan.py, README "Speed").
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gandoctor.config import ProbeConfig
+from gandoctor.nn.latent import GeneratorInputs, first
+from gandoctor.plans import PLAN_LEVELS, PlanLevel
+from gandoctor.probing.setup import measurement_steps
+from gandoctor.results.plan import ProbePlan
+from gandoctor.runtime.precision import autocast
+
+TIMED_GRADIENT_SAMPLES = 16
+"""Samples of the timed pass through G with its gradient: the smallest gradient batch of
+any level, so that timing a large generator costs little; other sizes are scaled from it
+in proportion (on a CPU the cost per sample falls a little with the batch, so the
+prediction errs long)."""
+FORWARD_SHARE = 1 / 3
+"""A forward pass's share of a forward and backward pass (the backward does about twice
+the forward's work), for D's passes that need no gradient."""
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Seconds of the work a probe repeats, timed before its first D step."""
+
+    generate: float
+    """G's forward pass on one batch, without gradient (a D step's fakes)."""
+    d_step: float
+    """D's forward and backward pass on one batch of reals and one of fakes."""
+    gradient: float
+    """G's forward pass with its graph and one backward pass, on ``gradient_samples``."""
+    gradient_samples: int
+    whole_gradient: float | None
+    """The same on a whole batch, where it was cheap enough to time too; None if not."""
+    sample_values: int
+    """Values of one generated sample (for the rule that keeps graphs: probing.steps)."""
+
+
+def time_costs(
+    generator: nn.Module,
+    disc: nn.Module,
+    params: list[nn.Parameter],
+    real: torch.Tensor,
+    images: list[torch.Tensor],
+    latents: list[GeneratorInputs],
+    generate_seconds: float,
+    config: ProbeConfig,
+) -> Costs:
+    """Time a D step and a gradient pass through G (at TIMED_GRADIENT_SAMPLES, and at a
+    whole batch where that is cheap). D's weights and optimiser are not touched (its
+    gradients are dropped), so the probe that follows is the same probe."""
+    batch = torch.cat([real[: config.batch_size], images[0]])
+    labels = torch.cat([torch.ones(len(images[0])), torch.zeros(len(images[0]))])
+
+    def d_pass() -> None:
+        with autocast(config.device, config.precision):
+            logits = disc(batch).float().reshape(-1)
+        F.binary_cross_entropy_with_logits(logits, labels.to(logits.device)).backward()
+
+    def g_pass(n: int) -> None:
+        with autocast(config.device, config.precision):
+            fake = generator(*first(latents[0], n))
+        if fake.requires_grad:
+            torch.autograd.grad(fake, params, torch.ones_like(fake), allow_unused=True)
+
+    d_step = best_of(d_pass)
+    disc.zero_grad(set_to_none=True)
+    small = min(TIMED_GRADIENT_SAMPLES, len(images[0]))
+    gradient = best_of(lambda: g_pass(small))
+    whole = None
+    if gradient < CHEAP_SECONDS and len(images[0]) > small:
+        whole = best_of(lambda: g_pass(len(images[0])))
+    return Costs(
+        generate=generate_seconds / len(images), d_step=d_step, gradient=gradient,
+        gradient_samples=small, whole_gradient=whole, sample_values=images[0][0].numel(),
+    )  # fmt: skip
+
+
+CHEAP_SECONDS = 0.25
+"""A gradient pass this cheap is also timed on a whole batch: a small network's cost is far
+from proportional to its batch."""
+RETIME_SECONDS = 2.0
+"""Passes are timed again, the fastest kept, up to three times while they took less than
+this in all: the first pass of a network in a process carries one-time set-up (measured:
+0.5 s for a small DCGAN's first backward pass, 3 ms after), a small share of a slow one."""
+
+
+def best_of(run: Callable[[], None], tries: int = 3) -> float:
+    """Seconds of the fastest of up to ``tries`` calls of ``run`` (see RETIME_SECONDS)."""
+    best, spent = math.inf, 0.0
+    for _ in range(tries):
+        began = time.perf_counter()
+        run()
+        seconds = time.perf_counter() - began
+        best, spent = min(best, seconds), spent + seconds
+        if spent >= RETIME_SECONDS:
+            break
+    return best
+
+
+def predict(level: PlanLevel, config: ProbeConfig, costs: Costs, heldout_real: int,
+            kept_limit: int, train_mode: bool) -> float:  # fmt: skip
+    """Predicted seconds of the probe loop at ``level``: every step and every scheduled
+    measurement, none cut by early stopping."""
+    batch, k = config.batch_size, config.grad_batches
+    grad_batches, grad_size = effective(level, config)
+    kept = not train_mode and grad_batches * grad_size * costs.sample_values <= kept_limit
+    forward = costs.generate * grad_size / batch
+    # The timed pass is one forward and one backward through G; a measurement runs two
+    # backward passes (one per cost) and, where graphs are not kept, one forward.
+    backward = max(gradient_seconds(costs, grad_size, batch) - forward, 0.0)
+    d_per_sample = costs.d_step / (2 * batch)
+    per_grad_batch = 2 * backward + (0.0 if kept else forward) + d_per_sample * grad_size
+    accuracy = FORWARD_SHARE * d_per_sample * (k * batch + heldout_real)
+    measurement = accuracy + grad_batches * per_grad_batch
+    schedule = measurement_steps(config.steps, level.measure_growth, level.measure_max_interval)
+    step = costs.d_step + costs.generate / level.fake_reuse
+    return config.steps * step + len(schedule) * measurement
+
+
+def gradient_seconds(costs: Costs, samples: int, batch: int) -> float:
+    """A forward and backward pass through G on ``samples``: proportional to the timed
+    pass, or along the line through both timed passes where the whole batch was timed."""
+    if costs.whole_gradient is None or samples <= costs.gradient_samples:
+        return costs.gradient * samples / costs.gradient_samples
+    share = (samples - costs.gradient_samples) / (batch - costs.gradient_samples)
+    return costs.gradient + share * (costs.whole_gradient - costs.gradient)
+
+
+def effective(level: PlanLevel, config: ProbeConfig) -> tuple[int, int]:
+    """(latent batches, samples each) of the gradient norms at ``level``."""
+    grad_batches = min(level.grad_batches or config.grad_batches, config.grad_batches)
+    return grad_batches, min(level.grad_batch_size or config.batch_size, config.batch_size)
+
+
+def budget_of(config: ProbeConfig, elapsed: float) -> tuple[float | None, str]:
+    """Seconds the loop may take, and what set them: ``max_seconds`` less what the probe
+    has spent so far, else on a CPU ``cpu_budget`` likewise."""
+    if config.max_seconds is not None:
+        return config.max_seconds - elapsed, "the time budget"
+    if config.cpu_budget is not None and torch.device(config.device).type == "cpu":
+        return config.cpu_budget - elapsed, "the CPU budget"
+    return None, "no budget"
+
+
+def choose_plan(config: ProbeConfig, costs: Costs | None, heldout_real: int, elapsed: float,
+                kept_limit: int, train_mode: bool) -> ProbePlan:  # fmt: skip
+    """The level to run: as ``config.plan`` says, or (``auto``) the first predicted to fit
+    the budget, the last where none does. ``costs`` None: not timed (level 0, or as set)."""
+    budget, source = budget_of(config, elapsed)
+    predicted = [
+        predict(level, config, costs, heldout_real, kept_limit, train_mode)
+        if costs is not None else None
+        for level in PLAN_LEVELS
+    ]  # fmt: skip
+    if config.plan == "full":
+        index, reason = 0, "the full protocol, as asked"
+    elif config.plan != "auto":
+        index, reason = int(config.plan), f"level {config.plan}, as asked"
+    elif budget is None or predicted[0] is None:
+        index, reason = 0, f"the full protocol ({source})"
+    else:
+        fits = [i for i, t in enumerate(predicted) if t is not None and t <= budget]
+        index = fits[0] if fits else len(PLAN_LEVELS) - 1
+        reason = _reason(index, predicted, budget, source, bool(fits))
+    level = PLAN_LEVELS[index]
+    grad_batches, grad_size = effective(level, config)
+    schedule = (level.measure_growth, level.measure_max_interval)
+    if index == 0:  # the protocol: the probe's own schedule, whatever it was set to
+        schedule = (config.measure_growth, config.measure_max_interval)
+    return ProbePlan(
+        level=index, measure_growth=schedule[0], measure_max_interval=schedule[1],
+        grad_batches=grad_batches, grad_batch_size=grad_size, fake_reuse=level.fake_reuse,
+        predicted_seconds=predicted[index], full_seconds=predicted[0],
+        budget_seconds=budget if budget is None else max(budget, 0.0), reason=reason,
+    )  # fmt: skip
+
+
+def _reason(index: int, predicted: list[float | None], budget: float, source: str,
+            fits: bool) -> str:  # fmt: skip
+    full = predicted[0]
+    assert full is not None
+    if index == 0:
+        return f"the full protocol fits {source} ({full:.0f} s predicted, {budget:.0f} s left)"
+    chosen = predicted[index]
+    assert chosen is not None
+    verb = "fits" if fits else "comes closest to"
+    return (
+        f"the full protocol would take {full:.0f} s, more than the {max(budget, 0):.0f} s of "
+        f"{source}; level {index} {verb} it ({chosen:.0f} s predicted)"
+    )
+
+
+TELL_SECONDS = 30.0
+"""A prediction is printed before the loop where the probe is planned or predicted to take
+at least this long: worth knowing before the wait; a shorter one is only in the report."""
+
+
+def worth_telling(plan: ProbePlan) -> bool:
+    return plan.planned or (plan.predicted_seconds or 0.0) >= TELL_SECONDS
+
+
+def describe_prediction(plan: ProbePlan) -> str:
+    """The line printed on stderr before the loop."""
+    if plan.predicted_seconds is None or math.isnan(plan.predicted_seconds):
+        return f"plan: {plan.describe()} ({plan.reason})"
+    return f"plan: {plan.describe()}, about {plan.predicted_seconds:.0f} s ({plan.reason})"
