@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _CGROUP_ROOT = Path("/sys/fs/cgroup")
+_PROC_CGROUP = Path("/proc/self/cgroup")
 _LOADAVG = Path("/proc/loadavg")
 _SAMPLES, _SAMPLE_GAP = 9, 0.01
 """Reads of the number of runnable tasks, 10 ms apart: one read can catch a short-lived
@@ -127,7 +128,7 @@ def _cgroup_dirs() -> list[Path]:
     then the namespace's root, as a container sees its own limits, for v2 and v1."""
     dirs = []
     try:
-        for line in Path("/proc/self/cgroup").read_text(encoding="ascii").splitlines():
+        for line in _PROC_CGROUP.read_text(encoding="ascii").splitlines():
             _, controllers, group = line.split(":", 2)
             if controllers == "":
                 dirs.append(_CGROUP_ROOT / group.lstrip("/"))
