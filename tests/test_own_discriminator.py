@@ -61,6 +61,28 @@ def test_penalties_and_figures_of_a_linear_d_are_exact() -> None:
     assert figures.minimax_grad_norm.mean > 0 and figures.nonsat_grad_norm.std >= 0
 
 
+def test_under_a_plan_the_own_d_measures_what_the_probe_s_plan_measured() -> None:
+    """The probe's plan (probing.plan) takes gradients over fewer latents: the own D takes
+    them over the same ones, and its other figures over the samples asked for; the linear
+    D's penalties are exact whatever the count."""
+    torch.manual_seed(0)
+    real = _digits(16)[:192].clone()
+    disc, generator = LinearD(256), untrained_dcgan().eval()
+    gen = torch.Generator().manual_seed(0)
+    latents = [(torch.randn(32, 16, 1, 1, generator=gen),) for _ in range(3)]
+    params = [p.requires_grad_(True) for p in generator.parameters()]
+    planned = measure_own_discriminator(disc, generator, params, real[:96], latents,
+                                        real[96:192], architecture="test", source="test",
+                                        grad_batches=1, grad_batch_size=16,
+                                        samples=40)  # fmt: skip
+    assert planned.latent_batches == 1 and planned.r1_samples == 40
+    assert planned.nonsat_grad_norm.std == 0.0  # one latent batch: no spread
+    w2 = float(disc.fc.weight.detach().double().square().sum())
+    assert planned.r1.mean == pytest.approx(w2, rel=1e-6)
+    full = measure(disc, generator, real)
+    assert full.latent_batches == 3 and full.r1_samples == 96
+
+
 def test_a_pytorch_examples_netd_is_found_in_the_dict_and_beside_netg(tmp_path: Path) -> None:
     layout_d = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
                              nn.Conv2d(8, 16, 4, 2, 1, bias=False), nn.BatchNorm2d(16),

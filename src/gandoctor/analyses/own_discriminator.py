@@ -89,13 +89,18 @@ def measure_own_discriminator(
     seed: int = 0,
     grad_batches: int | None = None,
     grad_batch_size: int | None = None,
+    samples: int | None = None,
 ) -> OwnDiscriminator:
     """Every figure of :class:`OwnDiscriminator`. ``generator`` is frozen by the caller
     (``params`` are its floating-point parameters, as the probe takes them); ``disc`` is in
     eval mode and never updated. ``unseen_real`` are reals the GAN never trained on, from
     ``unseen`` (``--val-data``). The gradient norms are taken over the first
     ``grad_batch_size`` samples of the first ``grad_batches`` latent batches, as the
-    probe's plan took its own (None: all of them)."""
+    probe's plan took its own (None: all of them), and the other figures over at most
+    ``samples`` of the held-out, training and generated samples (None: all)."""
+    if samples is not None:
+        heldout_latents = _first_samples(heldout_latents, samples)
+        heldout_real, train_real = heldout_real[:samples], train_real[:samples]
     count = grad_batches or len(heldout_latents)
     grad_latents = [first(z, grad_batch_size or len(z[0])) for z in heldout_latents[:count]]
     with frozen(disc, train_mode=mode_matters(disc)):
@@ -112,6 +117,17 @@ def measure_own_discriminator(
         unseen=unseen if unseen_real is not None else None,
         **figures,
     )
+
+
+def _first_samples(batches: list[GeneratorInputs], n: int) -> list[GeneratorInputs]:
+    """The batches that hold the first ``n`` samples, the last one cut to fit."""
+    kept: list[GeneratorInputs] = []
+    for inputs in batches:
+        if n <= 0:
+            break
+        kept.append(first(inputs, n))
+        n -= len(inputs[0])
+    return kept
 
 
 def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
