@@ -66,7 +66,12 @@ def test_no_budget_means_the_full_protocol_and_a_level_can_be_asked_for() -> Non
         assert planning.choose_plan(gpu, COSTS, 256, 0, 2**23, False).level == 0
     asked = planning.choose_plan(ProbeConfig(plan="3", max_seconds=1e9), COSTS, 256, 0, 2**23,
                                  False)  # fmt: skip
-    assert (asked.level, asked.fake_reuse, asked.grad_batches) == (3, 4, 2)
+    assert (asked.level, asked.fake_reuse, asked.grad_batches, asked.grad_batch_size) == (
+        3,
+        8,
+        2,
+        32,
+    )
     full = planning.choose_plan(ProbeConfig(plan="full", max_seconds=1), COSTS, 256, 0, 2**23,
                                 False)  # fmt: skip
     assert full.level == 0 and not full.planned
@@ -103,7 +108,7 @@ def test_a_planned_probe_of_an_untrained_generator_keeps_the_verdict(digits) -> 
     assert full.verdict == planned.verdict == Verdict.FAILING
     assert full.plan is not None and planned.plan is not None
     assert not full.plan.planned and planned.plan.planned
-    assert len(planned.series) < len(full.series)  # the sparser schedule
+    assert len(planned.series) < len(full.series)  # the sparser schedule, among the rest
     assert planned.summary is not None and planned.summary.steps_to_saturation is not None
 
 
@@ -125,7 +130,7 @@ def test_a_planned_run_is_stated_in_the_json_the_markdown_and_the_baseline(
     config = ProbeConfig(steps=30, plan="3")
     report = gandoctor.probe(untrained_dcgan(), digits, config=config)
     probe = report.to_dict()["checkpoints"][0]["probe"]
-    assert probe["plan"]["level"] == 3 and probe["plan"]["fake_reuse"] == 4
+    assert probe["plan"]["level"] == 3 and probe["plan"]["fake_reuse"] == 8
     markdown = render_markdown(report)
     assert "planned, level 3" in markdown and "planned run (level 3:" in markdown
     baseline = tmp_path / "baseline.json"

@@ -67,9 +67,9 @@ PlanOpt = Annotated[
     str | None,
     typer.Option(
         help="auto: time G and D first and, where the full protocol would not fit "
-        "--max-seconds (on a CPU, else a minute), run a planned one (fewer measurements, "
-        "latents, fresh fakes; stated in the report); full: the protocol whatever it "
-        "costs; 1-5: that plan level." + _default("plan")
+        "--max-seconds (on a CPU, else a minute), run a planned one (fewer latents for the "
+        "gradients, reused fakes, then fewer measurements; stated in the report); full: "
+        "the protocol whatever it costs; 1-5: that plan level." + _default("plan")
     ),
 ]
 ThreadsOpt = Annotated[

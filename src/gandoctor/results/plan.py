@@ -4,8 +4,8 @@ the levels are ``plans.PLAN_LEVELS``).
 The full protocol (level 0) trains D on a fresh batch of fakes at every step and measures
 both gradient norms over K latent batches at every scheduled step. A plan trades part of
 that for time, one lever at a time, in the order that changes the figures least
-(README, "Speed"): a sparser measurement schedule, fewer latent batches for the gradient
-norms, fakes reused by D's steps, a smaller batch for the gradient norms.
+(README, "Speed"): fewer latent batches for the gradient norms, fakes reused by D's steps,
+a smaller batch for the gradient norms, and last a sparser measurement schedule.
 """
 
 from __future__ import annotations
