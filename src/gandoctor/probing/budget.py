@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -22,11 +22,18 @@ pace once caches are warm."""
 
 
 class TimeBudget:
-    """The deadline of one probe and the recent cost of its D steps and measurements."""
+    """The deadline of one probe and the recent cost of its D steps and measurements.
 
-    def __init__(self, max_seconds: float | None, start: float | None = None) -> None:
+    ``spent``: seconds of the budget already used (the probe's set-up); ``clock``: where
+    the time comes from, so that a test can drive the budget with a clock of its own."""
+
+    def __init__(self, max_seconds: float | None, spent: float = 0.0,
+                 clock: Callable[[], float] = time.perf_counter) -> None:  # fmt: skip
         self.max_seconds = max_seconds
-        self.start = time.perf_counter() if start is None else start
+        self.clock, self.spent = clock, spent
+        self.start = clock() - spent
+        self.last_end = self.start + spent
+        """When the last timed step or measurement ended."""
         self._steps: deque[float] = deque(maxlen=_WINDOW)
         self._measurements: deque[float] = deque(maxlen=_WINDOW)
 
@@ -50,18 +57,28 @@ class TimeBudget:
         step = max(self._steps, default=0.0)
         measure = max(self._measurements, default=0.0)
         needed = step + measure * (2 if measure_first else 1)
-        return time.perf_counter() + needed > self.start + self.max_seconds
+        return self.clock() + needed > self.start + self.max_seconds
+
+    @property
+    def last_step(self) -> float:
+        """Seconds of the last D step timed (0 before any)."""
+        return self._steps[-1] if self._steps else 0.0
+
+    @property
+    def last_measurement(self) -> float:
+        return self._measurements[-1] if self._measurements else 0.0
 
     def stop_reason(self, step: int, total: int) -> str:
         return f"stopped at step {step} of {total}: the time budget (--max-seconds) ran out"
 
     @contextmanager
     def _timed(self, durations: deque[float]) -> Iterator[None]:
-        began = time.perf_counter()
+        began = self.clock()
         try:
             yield
         finally:
-            durations.append(time.perf_counter() - began)
+            self.last_end = self.clock()
+            durations.append(self.last_end - began)
 
 
 def share_budget(config: ProbeConfig, started: float, runs_left: int) -> ProbeConfig:

@@ -170,7 +170,7 @@ def _train_and_measure(
     optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
     schedule = set(measurement_steps(config.steps, plan.measure_growth,
                                      plan.measure_max_interval))  # fmt: skip
-    budget = TimeBudget(config.max_seconds, state.start)
+    budget = TimeBudget(config.max_seconds, spent=time.perf_counter() - state.start)
     for step in range(config.steps + 1):
         if step > 0:
             with budget.step():
