@@ -217,6 +217,15 @@ def section_budget(quick: bool) -> None:
                   f"{result.returncode} (goal <= 60 s); {report['verdict']}: "
                   f"{probe['stop_reason']}")  # fmt: skip
         print(f"  fp32 / default     {seconds['fp32'] / seconds['auto']:4.2f}x")
+        # The yardstick: a minimal fixed 2000-step fp32 loop on the same generator,
+        # timed over fewer steps (it is a fixed loop: its time is linear in the steps).
+        rate = minimal_loop(untrained_dcgan64(), torch.rand(2000, 3, 64, 64) * 2 - 1, 60 if quick
+                            else 200)  # fmt: skip
+        fixed = 2000 / rate
+        print(
+            f"  fp32 verdict against a minimal fixed 2000-step fp32 loop ({fixed:.0f} s): "
+            f"{seconds['fp32'] / fixed:.2f}x (goal <= 0.2x)"
+        )
 
 
 def _decode_only(files: list[Path], workers: int) -> None:

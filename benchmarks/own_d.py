@@ -18,8 +18,6 @@ import time
 from dataclasses import asdict, replace
 from pathlib import Path
 
-import torch
-
 import gandoctor
 from gandoctor.api import latent_spec
 from gandoctor.config import LoadOptions, ProbeConfig
@@ -61,12 +59,9 @@ def main() -> None:
     print(f"probe {probe_seconds:.1f} s ({config.steps} steps); the own D {own_seconds:.2f} s, "
           f"{own_seconds / probe_seconds:.1%} of the probe (goal <= 10 %)")  # fmt: skip
     figures = {}
-    threads = torch.get_num_threads()
     for count in (1, 2):
-        torch.set_num_threads(count)
-        own = gandoctor.probe(CHECKPOINT, DATA, config=replace(config, steps=1))
+        own = gandoctor.probe(CHECKPOINT, DATA, config=replace(config, steps=1, threads=count))
         figures[count] = _flat(own.checkpoints[0].own_discriminator)
-    torch.set_num_threads(threads)
     worst = max(
         (abs(figures[1][k] - figures[2][k]) / max(abs(figures[2][k]), 1e-12), k) for k in figures[2]
     )

@@ -16,8 +16,6 @@ import json
 import sys
 from pathlib import Path
 
-import torch
-
 import gandoctor
 from gandoctor.config import ProbeConfig
 
@@ -27,11 +25,10 @@ RECORD = Path(__file__).with_name(".same_figures.json")
 
 
 def figures() -> dict[str, dict[str, object]]:
-    torch.set_num_threads(1)
     out: dict[str, dict[str, object]] = {}
     for path in EXAMPLES:
         report = gandoctor.probe(
-            str(path), ROOT / "examples" / "digits", config=ProbeConfig(precision="fp32")
+            str(path), ROOT / "examples" / "digits", config=ProbeConfig(precision="fp32", threads=1)
         )
         entry = json.loads(report.to_json())["checkpoints"][0]
         out[path.name] = {

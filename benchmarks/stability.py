@@ -23,8 +23,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
 import gandoctor
 from gandoctor.config import ProbeConfig
 from gandoctor.judge.verdict import firm_flips
@@ -54,8 +52,8 @@ SEEDS = [RUNS[0], *RUNS[3:]]
 
 
 def probe(path: Path, data: Path, run: Run, steps: int) -> gandoctor.Report:
-    torch.set_num_threads(run.threads)
-    config = ProbeConfig(steps=steps, seed=run.seed, precision=run.precision)
+    config = ProbeConfig(steps=steps, seed=run.seed, precision=run.precision,
+                         threads=run.threads)  # fmt: skip
     return gandoctor.probe(str(path), data, config=config)
 
 

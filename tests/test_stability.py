@@ -21,14 +21,9 @@ its readings to settle; the full matrix at 500 steps is in benchmarks/stability.
 
 
 def _probe(epoch: int, threads: int, precision: str, seed: int) -> gandoctor.Report:
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        config = ProbeConfig(steps=STEPS, seed=seed, precision=precision)
-        path = ROOT / "examples" / f"dcgan_digits_epoch{epoch}.safetensors"
-        return gandoctor.probe(str(path), ROOT / "examples" / "digits", config=config)
-    finally:
-        torch.set_num_threads(before)
+    config = ProbeConfig(steps=STEPS, seed=seed, precision=precision, threads=threads)
+    path = ROOT / "examples" / f"dcgan_digits_epoch{epoch}.safetensors"
+    return gandoctor.probe(str(path), ROOT / "examples" / "digits", config=config)
 
 
 @pytest.mark.parametrize("epoch", [0, 1, 10, 25])
@@ -63,13 +58,8 @@ def test_reference_cases_do_not_flip_with_threads_or_precision(case: str) -> Non
     generator, real = _reference_cases()[case]
     found = []
     for threads, precision in ((2, "fp32"), (1, "fp32"), (2, "bf16")):
-        before = torch.get_num_threads()
-        torch.set_num_threads(threads)
-        try:
-            config = ProbeConfig(steps=100, precision=precision)
-            c = gandoctor.probe(generator, real.clone(), config=config).checkpoints[0]
-        finally:
-            torch.set_num_threads(before)
+        config = ProbeConfig(steps=100, precision=precision, threads=threads)
+        c = gandoctor.probe(generator, real.clone(), config=config).checkpoints[0]
         found.append(c.outcome)
     expected = {"matched": "healthy", "untrained": "failing", "nan": "broken"}[case]
     assert [str(o.verdict) for o in found] == [expected] * 3

@@ -63,11 +63,11 @@ def probe_own_discriminator(
             drawn.train_real, unseen_real=_samples(unseen, device), unseen=_origin(unseen),
             architecture=found.architecture, source=found.source,
             loss=found.loss, augment_p=found.augment_p, r1_gamma=found.r1_gamma,
-            seed=config.seed, **_planned(outcome),
+            seed=config.seed, **planned(outcome),
         )  # fmt: skip
 
 
-def _planned(outcome: ProbeOutcome) -> dict[str, int | None]:
+def planned(outcome: ProbeOutcome) -> dict[str, int | None]:
     """The gradient batches of the probe's plan, and as many samples for the other figures
     (at least OWN_D_PLANNED_SAMPLES): under a plan the own D costs about what one of the
     probe's measurements costs. All of them in the full protocol."""
