@@ -46,3 +46,26 @@ def test_a_256x256_generator_is_probed_with_a_deeper_d():
     assert outcome.summary is not None, outcome.findings
     assert outcome.summary is not None and outcome.summary.steps_run == 4
     assert all(v > 0 for v in outcome.series.to_dict()["minimax_grad_mean"])
+
+
+def test_large_batches_are_made_in_chunks_with_the_same_samples(monkeypatch) -> None:
+    """Without gradient a large output is made in chunks (bounded memory); in eval mode the
+    samples are those of one call, and in train mode (batch statistics) nothing is split."""
+    from gandoctor.nn import generator as frozen_generator
+
+    monkeypatch.setattr(frozen_generator, "GENERATE_CHUNK_VALUES", 3 * 16 * 16 * 4)
+    torch.manual_seed(0)
+    g = DCGANGenerator(8, [16, 8], 3).eval()  # 16x16 RGB: four samples a chunk
+    calls = []
+    g.register_forward_hook(lambda module, args, out: calls.append(len(out)))
+    z = (torch.randn(10, 8, 1, 1),)
+    with torch.no_grad():
+        whole = g(*z)
+        calls.clear()
+        chunked = frozen_generator.generate(g, z, 3 * 16 * 16)
+    assert calls == [4, 4, 2]
+    assert torch.allclose(chunked, whole, atol=1e-6)
+    calls.clear()
+    with torch.no_grad():
+        frozen_generator.generate(g.train(), z, 3 * 16 * 16)
+    assert calls == [10]

@@ -22,7 +22,7 @@ from torch import nn
 
 from gandoctor.analyses.memorisation import memorisation
 from gandoctor.nn import metrics
-from gandoctor.nn.generator import frozen, mode_matters
+from gandoctor.nn.generator import frozen, generate, mode_matters
 from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.results.own_discriminator import OwnDiscriminator, Spread
 
@@ -148,7 +148,8 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
             taken = len(fake)
         if taken < len(inputs[0]):  # the rest, for the held-out figures only
             with torch.no_grad():
-                fake_batches.append(generator(*(t[taken:] for t in inputs)))
+                rest = tuple(t[taken:] for t in inputs)
+                fake_batches.append(generate(generator, rest, heldout_real[0].numel()))
     fakes = torch.cat(fake_batches)
     n = min(len(heldout_real), len(fakes), len(train_real))
     real, train = heldout_real[:n], train_real[:n]

@@ -13,6 +13,26 @@ from gandoctor.nn import metrics
 from gandoctor.nn.latent import GeneratorInputs
 from gandoctor.results.series import GeneratorHealth
 
+GENERATE_CHUNK_VALUES = 2**22
+"""A batch made without gradient is made in chunks of at most this many output values (4 M:
+21 samples of 3x256x256, more than a whole batch of 64 up to 128x128). A generator's
+activations are tens to hundreds of times its output: an untrained 256x256 StyleGAN2
+(NVlabs' default widths) needed 9.9 GB for a batch of 64 at once. In eval mode each sample
+is computed on its own, so the chunks give the same samples; below the size nothing is
+split, so no figure of a smaller generator moves."""
+
+
+def generate(generator: nn.Module, inputs: GeneratorInputs, sample_values: int) -> torch.Tensor:
+    """``generator(*inputs)``, in chunks of GENERATE_CHUNK_VALUES output values where a
+    sample has ``sample_values`` and no module is in train mode (BatchNorm's batch
+    statistics would change with the chunk). The caller holds ``no_grad`` and autocast."""
+    n = len(inputs[0])
+    chunk = max(1, GENERATE_CHUNK_VALUES // max(sample_values, 1))
+    chunk = 1 << (chunk.bit_length() - 1)  # a power of two
+    if chunk >= n or any(m.training for m in generator.modules()):
+        return generator(*inputs)
+    return torch.cat([generator(*(t[i : i + chunk] for t in inputs)) for i in range(0, n, chunk)])
+
 
 def check_health(
     generator: nn.Module,

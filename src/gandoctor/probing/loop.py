@@ -25,7 +25,7 @@ from gandoctor.errors import ConfigError, DataError
 from gandoctor.judge.rules import find
 from gandoctor.judge.verdict import is_settled, overall, unusable
 from gandoctor.nn.discriminators import build_probe_discriminator
-from gandoctor.nn.generator import check_health, frozen
+from gandoctor.nn.generator import check_health, frozen, generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.budget import TimeBudget
 from gandoctor.probing.interrupt import interruptible
@@ -82,7 +82,7 @@ def run_probe(
     ):
         _check_output_shape(generator, drawn, tuple(real.shape[1:]))
         began = time.perf_counter()
-        images = generated(generator, drawn.heldout_latents)
+        images = generated(generator, drawn.heldout_latents, real[0].numel())
         generate_seconds = time.perf_counter() - began
         state.health = check_health(generator, drawn.heldout_latents, drawn.heldout_real,
                                     config.train_mode, output_range, images)  # fmt: skip
@@ -141,10 +141,11 @@ def _plan(state: ProbeState, generator: nn.Module, disc: nn.Module,
                        config.train_mode)  # fmt: skip
 
 
-def generated(generator: nn.Module, z_batches: list[GeneratorInputs]) -> list[torch.Tensor]:
+def generated(generator: nn.Module, z_batches: list[GeneratorInputs], sample_values: int
+              ) -> list[torch.Tensor]:  # fmt: skip
     """The generator's samples of the held-out latents, one tensor per batch, no graph."""
     with torch.no_grad():
-        return [generator(*inputs) for inputs in z_batches]
+        return [generate(generator, inputs, sample_values) for inputs in z_batches]
 
 
 def _train_and_measure(
@@ -166,7 +167,8 @@ def _train_and_measure(
     fakes = HeldoutFakes(generator, drawn.heldout_latents, config, images, plan.grad_batches,
                          plan.grad_batch_size)  # fmt: skip
     device = torch.device(config.device)
-    training = TrainingFakes(generator, spec, config, drawn.rng, device, plan.fake_reuse)
+    training = TrainingFakes(generator, spec, config, drawn.rng, device, plan.fake_reuse,
+                             drawn.heldout_real[0].numel())  # fmt: skip
     optimizer = torch.optim.Adam(disc.parameters(), lr=config.lr, betas=config.betas)
     schedule = set(measurement_steps(config.steps, plan.measure_growth,
                                      plan.measure_max_interval))  # fmt: skip

@@ -18,6 +18,7 @@ from gandoctor.analyses.layers import LayerRecorder, layer_gradient_norm
 from gandoctor.analyses.overfitting import overfit_figures
 from gandoctor.config import ProbeConfig
 from gandoctor.nn import metrics
+from gandoctor.nn.generator import generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.noise import InstanceNoise, no_noise
 from gandoctor.runtime.precision import autocast
@@ -59,6 +60,7 @@ class HeldoutFakes:
         count = min(grad_batches or len(z_batches), len(z_batches))
         size = grad_batch_size or config.batch_size
         self.z_batches = z_batches
+        self.sample_values = images[0][0].numel() if images else 0
         self.grad_inputs = [first(z, size) for z in z_batches[:count]]
         self._images = None if self.fresh else images
         self._kept: list[torch.Tensor] | None = None
@@ -99,8 +101,9 @@ class HeldoutFakes:
             if self._images is not None:
                 rest.append(self._images[index][start:])
             else:
-                with torch.no_grad():
-                    rest.append(self._forward(tuple(t[start:] for t in inputs)))
+                with torch.no_grad(), self.autocast():
+                    part = tuple(t[start:] for t in inputs)
+                    rest.append(generate(self.generator, part, self.sample_values))
         return rest
 
 
@@ -112,16 +115,20 @@ class TrainingFakes:
     without replacement. G is frozen, so an older fake is as good a sample as a new one."""
 
     def __init__(self, generator: nn.Module, latent: LatentSpec, config: ProbeConfig,
-                 rng: torch.Generator, device: torch.device, reuse: int = 1) -> None:  # fmt: skip
+                 rng: torch.Generator, device: torch.device, reuse: int = 1,
+                 sample_values: int = 0) -> None:  # fmt: skip
         self.generator, self.latent, self.config = generator, latent, config
         self.rng, self.device, self.reuse = rng, device, reuse
+        self.sample_values = sample_values  # for generate()'s chunks; 0: unknown, no chunks
         self.pool: list[torch.Tensor] = []
         self.steps = 0
 
     def _fresh(self) -> torch.Tensor:
         inputs = self.latent.sample(self.config.batch_size, self.rng, self.device)
         with torch.no_grad(), autocast(self.config.device, self.config.precision):
-            return self.generator(*inputs)
+            if not self.sample_values:
+                return self.generator(*inputs)
+            return generate(self.generator, inputs, self.sample_values)
 
     def next(self) -> torch.Tensor:
         self.steps += 1
