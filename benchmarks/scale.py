@@ -45,13 +45,12 @@ from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import ProbeConfig
 from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
 from gandoctor.nn.discriminators import build_probe_discriminator
-from gandoctor.nn.generator import frozen
+from gandoctor.nn.generator import GENERATE_CHUNK_VALUES, frozen, generate
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.plans import DEFAULT_CPU_SECONDS, PLAN_LEVELS
 from gandoctor.probing.own_discriminator import planned as planned_own_d
 from gandoctor.probing.setup import draw, measurement_steps
 from gandoctor.probing.steps import (
-    MAX_KEPT_GRAPH_VALUES,
     HeldoutFakes,
     TrainingFakes,
     measure,
@@ -108,10 +107,11 @@ def real_samples(size: int, value_range: tuple[float, float]) -> torch.Tensor:
 
 
 def backward_batch(size: int) -> int:
-    """The batch a backward pass is timed at: 64 where its graph fits the probe's rule for
-    kept graphs, else the largest power of two that does (scaled to 64 in the table)."""
+    """The batch a backward pass is timed at (scaled to 64 in the table): 64 up to the size
+    whose batches the probe makes in chunks (nn.generator.GENERATE_CHUNK_VALUES), else a
+    chunk's worth, as a planned probe takes its gradients there (16 at 256 px)."""
     batch = BATCH
-    while batch > 4 and batch * 3 * size * size > MAX_KEPT_GRAPH_VALUES:
+    while batch > 4 and batch * 3 * size * size > GENERATE_CHUNK_VALUES:
         batch //= 2
     return batch
 
@@ -134,8 +134,9 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
     z = spec.sample(BATCH, torch.Generator().manual_seed(1), "cpu")
     real = real_samples(size, built.output_range)
     config = ProbeConfig()
+    values = int(real[0].numel())
     with frozen(g, train_mode=False) as params, torch.no_grad():
-        forward = timed(lambda: g(*z))
+        forward = timed(lambda: generate(g, z, values))  # as the probe makes its fakes
     b = backward_batch(size)
     with frozen(g, train_mode=False) as params:
         out = g(*(t[:b] for t in z))
@@ -154,7 +155,7 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
                              settings.grad_batch_size)  # fmt: skip
         measurement = timed(lambda: measure(disc, params, fakes, drawn.heldout_real), 1)
         fakes = None
-    package = package_costs(family, size, repos, z, b)
+    package = package_costs(family, size, repos, z, b, values)
     return Row(family, size, sum(p.numel() for p in g.parameters()), forward,
                backward * BATCH / b, b, d_step, measurement, level, None, package)  # fmt: skip
 
@@ -176,18 +177,19 @@ def own_d_seconds(built: families.Built, real: torch.Tensor, config: ProbeConfig
         return time.perf_counter() - began
 
 
-def package_costs(family: str, size: int, repos: dict[str, str],
-                  z: tuple[torch.Tensor, ...], b: int) -> tuple[float, float] | str:  # fmt: skip
-    """The original package's forward (batch 64) and backward (scaled to 64) seconds, or
-    why they are not measured."""
+def package_costs(family: str, size: int, repos: dict[str, str], z: tuple[torch.Tensor, ...],
+                  b: int, values: int) -> tuple[float, float] | str:  # fmt: skip
+    """The original package's forward (batch 64, in the probe's chunks) and backward
+    (scaled to 64) seconds, or why they are not measured."""
     if family == "rosinality_tiny":
         return "not a package's default"
     ref = reference_packages.reference(family, size, repos)
     if isinstance(ref, str):
         return ref
     params = [p.requires_grad_() for p in ref.module.parameters()]
+    chunk = min(BATCH, backward_batch(size))
     with torch.no_grad():
-        forward = timed(lambda: ref.forward(z[0]))
+        forward = timed(lambda: [ref.forward(part) for part in z[0].split(chunk)])
     out = ref.forward(z[0][:b])
     seed = torch.randn_like(out)
     backward = timed(lambda: torch.autograd.grad(out, params, seed, retain_graph=True,
