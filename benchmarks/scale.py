@@ -290,7 +290,11 @@ def main() -> None:
         f"gandoctor {gandoctor.__version__}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}"
     )
-    rows = [measure_row(f, s, repos) for f in args.families.split(",") for s in sizes]
+    rows = []
+    for family in args.families.split(","):
+        for size in sizes:
+            rows.append(measure_row(family, size, repos))
+            print(f"  measured {family} at {size} px", file=sys.stderr, flush=True)
     print_costs(rows)
     print_growth(rows)
     if not args.no_verdict:

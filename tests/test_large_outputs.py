@@ -17,7 +17,7 @@ from gandoctor.probing.loop import run_probe
 def test_fresh_forward_passes_give_the_figures_of_the_kept_graphs(digits, monkeypatch):
     config = ProbeConfig(steps=30, early_stop=False)
     kept = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
-    monkeypatch.setattr(probe_steps, "MAX_KEPT_GRAPH_VALUES", 0)  # as for a large generator
+    monkeypatch.setattr(probe_steps, "MAX_KEPT_GRAPH_BYTES", 0)  # as for a large generator
     fresh = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
     for name, values in kept.series.to_dict().items():
         assert fresh.series.to_dict()[name] == pytest.approx(

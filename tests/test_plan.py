@@ -23,6 +23,7 @@ from gandoctor.probing.steps import POOL_BATCHES, TrainingFakes
 from gandoctor.report.markdown import render_markdown
 
 LATENT_SHAPE = (LATENT, 1, 1)
+LIMITS = (2**23, 2**40)  # the kept graphs' limits: values, bytes (probing.steps)
 # A generator whose batch of fakes costs 0.2 s, its gradient pass 1 s for 16 samples, and
 # a D step 0.1 s: the 64x64 StyleGAN2 of the speed issue, roughly.
 COSTS = planning.Costs(generate=0.2, d_step=0.1, gradient=1.0, gradient_samples=16,
@@ -30,7 +31,7 @@ COSTS = planning.Costs(generate=0.2, d_step=0.1, gradient=1.0, gradient_samples=
 
 
 def predictions(config: ProbeConfig) -> list[float]:
-    return [planning.predict(level, config, COSTS, 256, 2**23, False) for level in PLAN_LEVELS]
+    return [planning.predict(level, config, COSTS, 256, LIMITS, False) for level in PLAN_LEVELS]
 
 
 def test_each_level_is_predicted_to_cost_less_than_the_one_before() -> None:
@@ -49,22 +50,22 @@ def test_the_first_level_that_fits_is_chosen_and_the_last_where_none_does() -> N
     seconds = predictions(ProbeConfig())
     for budget, level in ((seconds[0] + 1, 0), (seconds[2] + 1, 2), (1.0, len(PLAN_LEVELS) - 1)):
         config = ProbeConfig(max_seconds=budget)
-        plan = planning.choose_plan(config, COSTS, 256, 0.0, 2**23, False)
+        plan = planning.choose_plan(config, COSTS, 256, 0.0, LIMITS, False)
         assert plan.level == level, (budget, plan)
         assert plan.full_seconds == pytest.approx(seconds[0])
         assert plan.predicted_seconds == pytest.approx(seconds[level])
     # Time already spent counts against the budget.
     spent = planning.choose_plan(ProbeConfig(max_seconds=seconds[0] + 1), COSTS, 256, 2.0,
-                                 2**23, False)  # fmt: skip
+                                 LIMITS, False)  # fmt: skip
     assert spent.level == 1
 
 
 def test_no_budget_means_the_full_protocol_and_a_level_can_be_asked_for() -> None:
-    assert planning.choose_plan(ProbeConfig(), COSTS, 256, 0, 2**23, False).level == 0
+    assert planning.choose_plan(ProbeConfig(), COSTS, 256, 0, LIMITS, False).level == 0
     gpu = ProbeConfig(cpu_budget=1.0, device="cuda") if torch.cuda.is_available() else None
     if gpu is not None:  # the CPU budget does not apply on a GPU
-        assert planning.choose_plan(gpu, COSTS, 256, 0, 2**23, False).level == 0
-    asked = planning.choose_plan(ProbeConfig(plan="3", max_seconds=1e9), COSTS, 256, 0, 2**23,
+        assert planning.choose_plan(gpu, COSTS, 256, 0, LIMITS, False).level == 0
+    asked = planning.choose_plan(ProbeConfig(plan="3", max_seconds=1e9), COSTS, 256, 0, LIMITS,
                                  False)  # fmt: skip
     assert (asked.level, asked.fake_reuse, asked.grad_batches, asked.grad_batch_size) == (
         3,
@@ -72,7 +73,7 @@ def test_no_budget_means_the_full_protocol_and_a_level_can_be_asked_for() -> Non
         2,
         32,
     )
-    full = planning.choose_plan(ProbeConfig(plan="full", max_seconds=1), COSTS, 256, 0, 2**23,
+    full = planning.choose_plan(ProbeConfig(plan="full", max_seconds=1), COSTS, 256, 0, LIMITS,
                                 False)  # fmt: skip
     assert full.level == 0 and not full.planned
     with pytest.raises(ConfigError, match="plan"):

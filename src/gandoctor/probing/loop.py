@@ -43,6 +43,7 @@ from gandoctor.probing.steps import (
     MAX_KEPT_GRAPH_VALUES,
     HeldoutFakes,
     TrainingFakes,
+    kept_graph_bytes,
     measure,
     train_step,
 )
@@ -137,7 +138,8 @@ def _plan(state: ProbeState, generator: nn.Module, disc: nn.Module,
         costs = time_costs(generator, disc, params, drawn.train_real, images,
                            drawn.heldout_latents, generate_seconds, config)  # fmt: skip
     return choose_plan(config, costs, len(drawn.heldout_real),
-                       time.perf_counter() - state.start, MAX_KEPT_GRAPH_VALUES,
+                       time.perf_counter() - state.start,
+                       (MAX_KEPT_GRAPH_VALUES, kept_graph_bytes()),
                        config.train_mode)  # fmt: skip
 
 

@@ -25,6 +25,7 @@ from gandoctor.config import ProbeConfig
 from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.plans import PLAN_LEVELS, PlanLevel
 from gandoctor.probing.setup import measurement_steps
+from gandoctor.probing.steps import forward_with_graph_bytes
 from gandoctor.results.plan import ProbePlan
 from gandoctor.runtime.precision import autocast
 
@@ -52,7 +53,9 @@ class Costs:
     whole_gradient: float | None
     """The same on a whole batch, where it was cheap enough to time too; None if not."""
     sample_values: int
-    """Values of one generated sample (for the rule that keeps graphs: probing.steps)."""
+    """Values of one generated sample (for the rules that keep graphs: probing.steps)..."""
+    graph_bytes: int = 0
+    """... and the bytes its autograd graph saves."""
 
 
 def time_costs(
@@ -76,9 +79,12 @@ def time_costs(
             logits = disc(batch).float().reshape(-1)
         F.binary_cross_entropy_with_logits(logits, labels.to(logits.device)).backward()
 
+    saved: list[int] = []
+
     def g_pass(n: int) -> None:
         with autocast(config.device, config.precision):
-            fake = generator(*first(latents[0], n))
+            fake, graph = forward_with_graph_bytes(lambda: generator(*first(latents[0], n)))
+        saved.append(graph // n)
         if fake.requires_grad:
             torch.autograd.grad(fake, params, torch.ones_like(fake), allow_unused=True)
 
@@ -92,6 +98,7 @@ def time_costs(
     return Costs(
         generate=generate_seconds / len(images), d_step=d_step, gradient=gradient,
         gradient_samples=small, whole_gradient=whole, sample_values=images[0][0].numel(),
+        graph_bytes=max(saved),
     )  # fmt: skip
 
 
@@ -118,12 +125,15 @@ def best_of(run: Callable[[], None], tries: int = 3) -> float:
 
 
 def predict(level: PlanLevel, config: ProbeConfig, costs: Costs, heldout_real: int,
-            kept_limit: int, train_mode: bool) -> float:  # fmt: skip
+            kept_limit: tuple[int, int], train_mode: bool) -> float:  # fmt: skip
     """Predicted seconds of the probe loop at ``level``: every step and every scheduled
     measurement, none cut by early stopping."""
     batch, k = config.batch_size, config.grad_batches
     grad_batches, grad_size = effective(level, config)
-    kept = not train_mode and grad_batches * grad_size * costs.sample_values <= kept_limit
+    samples = grad_batches * grad_size
+    values, graph = kept_limit  # the limits of kept graphs (probing.steps)
+    kept = (not train_mode and samples * costs.sample_values <= values
+            and samples * costs.graph_bytes <= graph)  # fmt: skip
     forward = costs.generate * grad_size / batch
     # The timed pass is one forward and one backward through G; a measurement runs two
     # backward passes (one per cost) and, where graphs are not kept, one forward.
@@ -163,7 +173,7 @@ def budget_of(config: ProbeConfig, elapsed: float) -> tuple[float | None, str]:
 
 
 def choose_plan(config: ProbeConfig, costs: Costs | None, heldout_real: int, elapsed: float,
-                kept_limit: int, train_mode: bool) -> ProbePlan:  # fmt: skip
+                kept_limit: tuple[int, int], train_mode: bool) -> ProbePlan:  # fmt: skip
     """The level to run: as ``config.plan`` says, or (``auto``) the first predicted to fit
     the budget, the last where none does. ``costs`` None: not timed (level 0, or as set)."""
     budget, source = budget_of(config, elapsed)

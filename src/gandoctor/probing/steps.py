@@ -7,7 +7,7 @@ backward pass is shared by the two generator costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import torch
@@ -22,14 +22,40 @@ from gandoctor.nn.generator import generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.noise import InstanceNoise, no_noise
 from gandoctor.runtime.precision import autocast
+from gandoctor.runtime.resources import available_memory
 
 # Held-out samples go through D in chunks of this size: bounded memory, same numbers.
 EVAL_CHUNK = 256
 # Autograd graphs of the held-out fakes are kept for the whole probe while the fakes hold at
 # most this many values (2**23: 256 RGB samples at 128x128 is 12.6M, too many; at 64x64,
-# 3.1M, kept). A DCGAN generator's saved activations are some 10-30 times its output, so
-# this bounds the memory kept to a few hundred MB.
+# 3.1M, kept) ...
 MAX_KEPT_GRAPH_VALUES = 2**23
+# ... and the tensors the graphs save take at most this many bytes, counted as the first
+# one is made: a 64x64 DCGAN (ngf 64) saves 2.4 MB a sample, 50 times its output, but a
+# StyleGAN2 of NVlabs' default widths (512 channels) 42 MB a sample at 32x32, 3,400 times
+# its output, so that the values rule alone kept 11 GB of graphs for 256 samples.
+MAX_KEPT_GRAPH_BYTES = 2**31
+
+
+def forward_with_graph_bytes(forward: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, int]:
+    """``forward()`` and the bytes its autograd graph saves (tensors saved more than once,
+    weights among them, counted each time: an upper bound)."""
+    saved = 0
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        nonlocal saved
+        saved += tensor.numel() * tensor.element_size()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        out = forward()
+    return out, saved
+
+
+def kept_graph_bytes() -> int:
+    """MAX_KEPT_GRAPH_BYTES, or a quarter of the memory available now where that is less."""
+    available = available_memory()
+    return MAX_KEPT_GRAPH_BYTES if available is None else min(MAX_KEPT_GRAPH_BYTES, available // 4)
 
 
 class HeldoutFakes:
@@ -65,8 +91,10 @@ class HeldoutFakes:
         self._images = None if self.fresh else images
         self._kept: list[torch.Tensor] | None = None
         if not self.fresh:
-            head = self._forward(self.grad_inputs[0])
-            if head.numel() * len(self.grad_inputs) <= MAX_KEPT_GRAPH_VALUES:
+            head, saved = forward_with_graph_bytes(lambda: self._forward(self.grad_inputs[0]))
+            count = len(self.grad_inputs)
+            if (head.numel() * count <= MAX_KEPT_GRAPH_VALUES
+                    and saved * count <= kept_graph_bytes()):  # fmt: skip
                 self._kept = [head] + [self._forward(z) for z in self.grad_inputs[1:]]
 
     def autocast(self) -> AbstractContextManager[object]:
