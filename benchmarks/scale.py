@@ -106,14 +106,12 @@ def real_samples(size: int, value_range: tuple[float, float]) -> torch.Tensor:
     return low + (high - low) * x
 
 
-def backward_batch(size: int) -> int:
-    """The batch a backward pass is timed at (scaled to 64 in the table): 64 up to the size
-    whose batches the probe makes in chunks (nn.generator.GENERATE_CHUNK_VALUES), else a
-    chunk's worth, as a planned probe takes its gradients there (16 at 256 px)."""
-    batch = BATCH
-    while batch > 4 and batch * 3 * size * size > GENERATE_CHUNK_VALUES:
-        batch //= 2
-    return batch
+def backward_batch(family: str) -> int:
+    """The batch backward passes are timed at (scaled to 64 in the table): 16 for the
+    StyleGAN-class families, whose graphs at 64 took tens of GB in the original packages'
+    code (NVlabs': 19.5 GB at 32 px, its per-sample weights), and as a planned probe takes
+    its gradients; 64 for DCGAN."""
+    return BATCH if family == "dcgan" else 16
 
 
 def build(family: str, size: int) -> families.Built:
@@ -137,7 +135,7 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
     values = int(real[0].numel())
     with frozen(g, train_mode=False) as params, torch.no_grad():
         forward = timed(lambda: generate(g, z, values))  # as the probe makes its fakes
-    b = backward_batch(size)
+    b = backward_batch(family)
     with frozen(g, train_mode=False) as params:
         out = g(*(t[:b] for t in z))
         seed = torch.randn_like(out)
@@ -149,7 +147,9 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
         fresh = TrainingFakes(g, spec, config, drawn.rng, torch.device("cpu"))
         d_step = timed(lambda: train_step(disc, optimizer, drawn.train_real, fresh, config,
                                           drawn.rng))  # fmt: skip
-        level = 0 if b == BATCH else len(PLAN_LEVELS) - 1
+        # The protocol's measurement up to 128 px; at 256 px its batches of 64 with graphs
+        # need tens of GB, and every plan level that fits a budget takes 16 samples.
+        level = 0 if size <= 128 else 4
         settings = PLAN_LEVELS[level]
         fakes = HeldoutFakes(g, drawn.heldout_latents, config, None, settings.grad_batches,
                              settings.grad_batch_size)  # fmt: skip
@@ -187,7 +187,9 @@ def package_costs(family: str, size: int, repos: dict[str, str], z: tuple[torch.
     if isinstance(ref, str):
         return ref
     params = [p.requires_grad_() for p in ref.module.parameters()]
-    chunk = min(BATCH, backward_batch(size))
+    chunk = BATCH
+    while chunk > 1 and chunk * values > GENERATE_CHUNK_VALUES:  # the probe's chunks
+        chunk //= 2
     with torch.no_grad():
         forward = timed(lambda: [ref.forward(part) for part in z[0].split(chunk)])
     out = ref.forward(z[0][:b])
