@@ -55,6 +55,28 @@ def test_a_trainer_checkpoint_reproduces_the_package_s_images(tmp_path: Path, na
         assert not torch.allclose(plain.module(torch.from_numpy(stored["z"])), want)
 
 
+TRAINER = Path(__file__).resolve().parent / "fixtures" / "lightweight_gan_trainer"
+
+
+def test_a_checkpoint_the_trainer_saved_with_its_defaults_loads_and_reproduces() -> None:
+    """The file lightweight-gan's own Trainer wrote (tests/fixtures/
+    make_lightweight_gan_trainer.py): its default antialias=False leaves the blurs out,
+    and so no filter buffers in the file; the moving average GE is the one probed."""
+    loaded = load_generator(TRAINER / "model_1.pt")
+    info = loaded.info
+    assert (info.architecture, info.key, info.stripped_prefix) == ("lightweight_gan", "GAN",
+                                                                   "GE.")  # fmt: skip
+    assert info.arch_kwargs["antialias"] is False
+    stored = np.load(TRAINER.with_suffix(".npz"))
+    want = torch.from_numpy(stored["images"])
+    with torch.no_grad():
+        got = loaded.module(torch.from_numpy(stored["z"]))
+    assert float((got - want).abs().max()) <= 1e-5 * float(want.abs().max())
+    plain = load_generator(TRAINER / "model_1.pt", LoadOptions(key="G"))
+    with torch.no_grad():
+        assert not torch.allclose(plain.module(torch.from_numpy(stored["z"])), want, atol=1e-3)
+
+
 def test_the_layout_is_read_from_the_weights() -> None:
     """SLE kinds and widths (at 128 px only 8 -> 128 is within reach), attention where the
     package put it (widths 8 and 16: the second and third blocks), and channels, all from

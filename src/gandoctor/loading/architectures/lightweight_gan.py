@@ -139,13 +139,16 @@ class LightweightGANGenerator(FlatLatentGenerator):
 
     def __init__(self, latent_dim: int, features: list[int], channels: int = 3,
                  sle: list[list[Any] | None] | None = None,
-                 attention: list[int | None] | None = None) -> None:  # fmt: skip
+                 attention: list[int | None] | None = None,
+                 antialias: bool = True) -> None:  # fmt: skip
         super().__init__()
         n = len(features)
         sle = sle if sle is not None else [None] * n
         attention = attention if attention is not None else [None] * n
         self.kwargs = {"latent_dim": latent_dim, "features": list(features),
                        "channels": channels, "sle": sle, "attention": attention}  # fmt: skip
+        if not antialias:  # only where it differs, so files with the blur keep short kwargs
+            self.kwargs["antialias"] = False
         self.latent_dim = self.latent_size = latent_dim
         width = latent_dim * 2
         self.initial_conv = nn.Sequential(nn.ConvTranspose2d(latent_dim, width, 4),
@@ -156,7 +159,10 @@ class LightweightGANGenerator(FlatLatentGenerator):
         for index, (res, chan_in, out) in enumerate(
             zip(self.resolutions, [latent_dim, *features[:-1]], features, strict=True)
         ):
-            up = nn.Sequential(PixelShuffleUpsample(chan_in), Blur(),
+            # The Trainer's default (antialias=False) swaps the blur for an identity, which
+            # leaves no ``f`` buffer in the file.
+            blur = Blur() if antialias else nn.Identity()
+            up = nn.Sequential(PixelShuffleUpsample(chan_in), blur,
                                nn.Sequential(nn.ZeroPad2d((2, 1, 2, 1)),
                                              nn.Conv2d(chan_in, out * 2, 4)),
                                Noise(2 ** (res + 1), NOISE_SEED + index),
@@ -216,5 +222,8 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     if not blocks or blocks != list(range(len(blocks))):
         raise missing("layers.0.0.2.1.weight", why="the blocks must be numbered from 0")
     channels = size_of(tensors, ("out_conv.weight", 4, 0)) or 3
-    return {"latent_dim": latent, "features": features, "channels": channels, "sle": sle,
-            "attention": attention}  # fmt: skip
+    kwargs = {"latent_dim": latent, "features": features, "channels": channels, "sle": sle,
+              "attention": attention}  # fmt: skip
+    if not any(f"layers.{b}.0.1.f" in tensors for b in blocks):
+        kwargs["antialias"] = False  # the Trainer's default: no blur, no filter in the file
+    return kwargs
