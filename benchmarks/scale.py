@@ -53,13 +53,17 @@ from gandoctor.probing.setup import draw, measurement_steps
 from gandoctor.probing.steps import (
     HeldoutFakes,
     TrainingFakes,
+    forward_with_graph_bytes,
     measure,
     train_step,
 )
 from gandoctor.results.outcome import ProbeOutcome
-from gandoctor.runtime.allocator import retain_freed_memory
+from gandoctor.runtime.allocator import release_freed_memory, retain_freed_memory
 
 BATCH = 64
+GRAPH_BYTES = 4 * 2**30
+"""The most a measurement's batch of 64 with its autograd graph may hold here (the 2-core
+machine has 24 GB, and an NVlabs StyleGAN2 at 128 px saves about 150 MB a sample)."""
 REAL_SAMPLES = 1024
 """Real samples per size: enough for the held-out split (256) and D's batches."""
 
@@ -137,7 +141,7 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
         forward = timed(lambda: generate(g, z, values))  # as the probe makes its fakes
     b = backward_batch(family)
     with frozen(g, train_mode=False) as params:
-        out = g(*(t[:b] for t in z))
+        out, saved = forward_with_graph_bytes(lambda: g(*(t[:b] for t in z)))
         seed = torch.randn_like(out)
         backward = timed(lambda: torch.autograd.grad(out, params, seed, retain_graph=True))
         out = seed = None  # the graph's memory back before the next timings
@@ -147,9 +151,9 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
         fresh = TrainingFakes(g, spec, config, drawn.rng, torch.device("cpu"))
         d_step = timed(lambda: train_step(disc, optimizer, drawn.train_real, fresh, config,
                                           drawn.rng))  # fmt: skip
-        # The protocol's measurement up to 128 px; at 256 px its batches of 64 with graphs
-        # need tens of GB, and every plan level that fits a budget takes 16 samples.
-        level = 0 if size <= 128 else 4
+        # The protocol's measurement where a batch of 64 with its graph fits in a few GB;
+        # else level 4's (16 samples), as every plan level that fits a budget there.
+        level = 0 if saved / b * BATCH <= GRAPH_BYTES else 4
         settings = PLAN_LEVELS[level]
         fakes = HeldoutFakes(g, drawn.heldout_latents, config, None, settings.grad_batches,
                              settings.grad_batch_size)  # fmt: skip
@@ -296,11 +300,12 @@ def main() -> None:
     for family in args.families.split(","):
         for size in sizes:
             rows.append(measure_row(family, size, repos))
+            release_freed_memory()  # one heap for every size: its gaps back to the system
             print(f"  measured {family} at {size} px", file=sys.stderr, flush=True)
     print_costs(rows)
     print_growth(rows)
     if not args.no_verdict:
-        rows = [verdict_at_defaults(r) for r in rows]
+        rows = [verdict_at_defaults(r) for r in rows]  # gandoctor.probe trims after each
         print_verdicts(rows)
     if not (args.quick or args.no_targets):
         targets(repos)

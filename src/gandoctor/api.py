@@ -39,6 +39,7 @@ from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.saved import load_baseline
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.repeats import Repeats
+from gandoctor.runtime.allocator import release_freed_memory
 from gandoctor.runtime.devices import resolve_device
 from gandoctor.runtime.precision import resolve_precision
 from gandoctor.runtime.threads import choose_threads
@@ -133,6 +134,7 @@ def probe(
             if seeds > 1:
                 reports[-1] = _with_repeats(reports[-1], loaded, real, load_options, budget_for,
                                             seeds)  # fmt: skip
+            release_freed_memory()  # what the probe freed, back to the system (allocator)
     except KeyboardInterrupt as interrupt:
         # The checkpoints probed so far, the one cut short marked incomplete (probing.interrupt).
         partial = Report(reports, config, gate, __version__) if reports else None
