@@ -63,7 +63,8 @@ from gandoctor.runtime.allocator import release_freed_memory, retain_freed_memor
 BATCH = 64
 GRAPH_BYTES = 4 * 2**30
 """The most a measurement's batch of 64 with its autograd graph may hold here (the 2-core
-machine has 24 GB, and an NVlabs StyleGAN2 at 128 px saves about 150 MB a sample)."""
+machine has 24 GB; an NVlabs StyleGAN2 of the default widths saves 94 MB a sample at 64 px,
+42 MB at 32 px)."""
 REAL_SAMPLES = 1024
 """Real samples per size: enough for the held-out split (256) and D's batches."""
 
