@@ -42,12 +42,14 @@ class FindingLine:
     """For a borderline finding, its margin in words; None otherwise."""
 
 
-def borderline_text(margin: Margin) -> str:
-    """``borderline: minimax_decades_lost 1.05 +/- 0.12 against 1``."""
+def borderline_text(margin: Margin, seeds: int = 1) -> str:
+    """``borderline: minimax_decades_lost 1.05 +/- 0.12 against 1; ...``, with how to settle
+    it: more seeds, where the probe ran under one (``seeds``)."""
+    settle = "; --seeds 5 settles it by the majority of five probes" if seeds < 2 else ""
     return (
         f"borderline: {margin.figure} {margin.value:.3g} +/- {margin.uncertainty:.2g} "
         f"against {margin.threshold:g}; it does not fail the gate unless --fail-on names "
-        "borderline"
+        f"borderline{settle}"
     )
 
 
@@ -98,7 +100,9 @@ def findings_view(c: CheckpointReport, with_name: bool) -> FindingsView:
                 f.code,
                 f.message,
                 f.remedy,
-                borderline_text(f.margin) if f.margin is not None and f.borderline else None,
+                borderline_text(f.margin, len(c.repeats.seeds) if c.repeats else 1)
+                if f.margin is not None and f.borderline
+                else None,
             )
             for f in o.findings
         ],
