@@ -302,26 +302,36 @@ def main() -> None:
         for size in sizes:
             rows.append(measure_row(family, size, repos))
             release_freed_memory()  # one heap for every size: its gaps back to the system
-            print(f"  measured {family} at {size} px", file=sys.stderr, flush=True)
+            print(f"  measured {progress(rows[-1])}", file=sys.stderr, flush=True)
     print_costs(rows)
     print_growth(rows)
     if not args.no_verdict:
         rows = [verdict_at_defaults(r) for r in rows]  # gandoctor.probe trims after each
         print_verdicts(rows)
     if not (args.quick or args.no_targets):
-        targets(repos)
+        targets()
 
 
-def targets(repos: dict[str, str]) -> None:
-    """The speed issue's targets that this script measures (the DCGAN ones: bench.py)."""
+def progress(row: Row) -> str:
+    """One row's figures as soon as they are measured: a run stopped later keeps them."""
+    package = row.package if isinstance(row.package, str) else (
+        f"package fwd {row.package[0]:.2f} s, bwd {row.package[1]:.2f} s")  # fmt: skip
+    return (f"{row.family} at {row.size} px: G fwd {row.forward:.2f} s, bwd {row.backward:.2f} s,"
+            f" D step {row.d_step:.3f} s, measurement {row.measurement:.1f} s (level "
+            f"{row.measurement_level}); {package}")  # fmt: skip
+
+
+def targets() -> None:
+    """The speed issue's targets that this script measures (the DCGAN ones: bench.py); the
+    packages' own passes are not timed again here."""
     print("\ntargets")
-    tiny = measure_row("rosinality_tiny", 64, repos)
+    tiny = measure_row("rosinality_tiny", 64, {})
     tiny = verdict_at_defaults(tiny)
     print(
         f"  64x64 StyleGAN2 (rosinality layout, {tiny.parameters / 1e6:.2f} M parameters): "
         f"verdict in {tiny.verdict_seconds:.1f} s at defaults (goal <= 90 s); {tiny.verdict}"
     )
-    big = measure_row("nvlabs", 256, repos)
+    big = measure_row("nvlabs", 256, {})
     big = verdict_at_defaults(big, max_seconds=600)
     print(
         f"  256x256 NVlabs StyleGAN2 ({big.parameters / 1e6:.1f} M parameters), untrained, "
