@@ -97,7 +97,7 @@ def test_the_trainer_s_d_is_the_own_d_with_its_sign_turned(tmp_path: Path) -> No
     probe measures it beside G and names its loss."""
     import gandoctor
     from gandoctor.config import ProbeConfig
-    from gandoctor.loading.discriminators import find_own_discriminator
+    from gandoctor.loading.discriminators.checkpoint import find_own_discriminator
 
     d_fixture = dict(np.load(FIXTURE.with_name("lucidrains_stylegan2_d.npz")))
     path, _ = trainer_checkpoint(tmp_path)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from gandoctor.cli import app
 
 ARCHS = Path(__file__).parent / "preflight_archs.py"
-DCGAN = "gandoctor.loading.architectures.dcgan:DCGANGenerator"
+DCGAN = "gandoctor.loading.layouts.architectures.dcgan:DCGANGenerator"
 DCGAN_KWARGS = '{"latent_dim": 16, "widths": [32, 16], "out_channels": 1}'
 STATIC = ("data shape", "value range", "NaN/Inf", "uses z", "gradient flow: dead layers",
           "gradient flow: layer balance", "train/eval mode", "batch of 1")  # fmt: skip

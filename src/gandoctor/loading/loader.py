@@ -11,34 +11,34 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
-from gandoctor.loading.adapters import build_with_adapter
-from gandoctor.loading.common import (
-    check_latent_shape,
-    check_output_range,
-    describe_exception,
-    format_keys,
-)
-from gandoctor.loading.custom_arch import accepted_kwargs, split_arch
-from gandoctor.loading.factories import build_arch_module
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.formats.facts import saved_distribution, saved_settings
-from gandoctor.loading.forward import adapt_forward
-from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
-from gandoctor.loading.inspection import (
+from gandoctor.loading.formats.safetensors_file import Checkpoint
+from gandoctor.loading.generator.forward import adapt_forward
+from gandoctor.loading.generator.info import GeneratorInfo, LoadedGenerator, choose_distribution
+from gandoctor.loading.generator.inspection import (
     detect_output_range,
     infer_latent_shape,
     latent_candidates,
     probe_first_working,
 )
-from gandoctor.loading.registry import (
+from gandoctor.loading.layouts.adapters import build_with_adapter
+from gandoctor.loading.layouts.custom_arch import accepted_kwargs, split_arch
+from gandoctor.loading.layouts.factories import build_arch_module
+from gandoctor.loading.layouts.registry import (
     ARCH_KEY,
     OTHER_ARCH_HINT,
     REGISTRY,
     MetadataFacts,
     build_registered,
 )
-from gandoctor.loading.safetensors_file import Checkpoint
-from gandoctor.loading.state import load_state_strict
+from gandoctor.loading.layouts.state import load_state_strict
+from gandoctor.messages import (
+    check_latent_shape,
+    check_output_range,
+    describe_exception,
+    format_keys,
+)
 from gandoctor.runtime.devices import resolve_device
 
 _DEFAULT_OPTIONS = LoadOptions()

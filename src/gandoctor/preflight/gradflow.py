@@ -11,7 +11,7 @@ from torch import nn
 
 from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.config import Thresholds
-from gandoctor.loading.common import describe_exception
+from gandoctor.messages import describe_exception
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import GeneratorInputs
