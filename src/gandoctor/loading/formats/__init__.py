@@ -111,7 +111,7 @@ def _state(
 ) -> Source:
     # lucidrains' Trainer keeps G with its mapping network and both moving averages in one
     # state dict: the pair is chosen here, which key prefixes alone cannot do.
-    stored, key = ema_pair(stored, options.key)
+    stored, key, copy = ema_pair(stored, options.key)
     selected = select(name, stored, key, options.strip_prefix)
     if selected.module is not None:
         return _refuse_arch(_pickled_module(name, selected.module, selected.key), options)
@@ -127,7 +127,7 @@ def _state(
         format=file_format,
         facts=facts,
         facts_origin=origin,
-        key=selected.key,
+        key=copy or selected.key,
         stripped_prefix=selected.stripped_prefix,
         details=training_facts(stored),
     )

@@ -268,17 +268,23 @@ def trainer_settings(path: str) -> dict[str, Any]:
     return {"lr_mlp": float(lr_mlp)} if lr_mlp != LR_MLP else {}
 
 
-def ema_pair(stored: object, key: str | None) -> tuple[object, str | None]:
-    """A Trainer checkpoint with its moving averages SE and GE chosen (``--key G`` keeps S
-    and G) and renamed S. and G., so that one layout serves both, and the ``--key`` left to
-    apply; anything else as it is."""
+def ema_pair(stored: object, key: str | None) -> tuple[object, str | None, str | None]:
+    """A Trainer checkpoint with one copy of G and its mapping network chosen and renamed
+    S. and G., so that one layout serves both: the moving averages SE and GE where the user
+    named no entry (or ``--key GE``), the raw S and G for ``--key G``. Returns the checkpoint,
+    the ``--key`` left to apply, and the name of the copy used (``GAN.GE``), for the report.
+
+    An entry the user named otherwise (``--key GAN``: the whole module, D included) is theirs
+    to have: nothing is chosen for them then.
+    """
     gan = stored.get("GAN") if isinstance(stored, Mapping) else None
-    if not isinstance(gan, Mapping) or key not in (None, "GAN", "G", "GAN.G", "GE", "GAN.GE"):
-        return stored, key
+    if not isinstance(gan, Mapping) or key not in (None, "G", "GAN.G", "GE", "GAN.GE"):
+        return stored, key, None
     heads = {str(k).split(".", 1)[0] for k in gan}
     if not {"S", "G", "SE", "GE"} <= heads:
-        return stored, key
-    old = {"S": "S", "G": "G"} if key in ("G", "GAN.G") else {"S": "SE", "G": "GE"}
+        return stored, key, None
+    raw = key in ("G", "GAN.G")
+    old = {"S": "S", "G": "G"} if raw else {"S": "SE", "G": "GE"}
     chosen = {
         f"{new}.{str(k)[len(prefix) + 1 :]}": value
         for k, value in gan.items()
@@ -286,4 +292,4 @@ def ema_pair(stored: object, key: str | None) -> tuple[object, str | None]:
         if str(k).startswith(f"{prefix}.")
     }
     assert isinstance(stored, Mapping)
-    return {**dict(stored), "GAN": chosen}, "GAN"
+    return {**dict(stored), "GAN": chosen}, "GAN", "GAN.G" if raw else "GAN.GE"
