@@ -27,9 +27,7 @@ from gandoctor.loading.layouts.architectures.stylegan2 import rosinality_d
 from gandoctor.loading.layouts.architectures.stylegan2.discriminator import NVlabsDiscriminator
 from gandoctor.loading.layouts.nvlabs_snapshot import augment_p
 from gandoctor.loading.layouts.state import load_state_strict
-
-DCGAN_KEYS = ("netD", "net_D", "discriminator", "D")
-"""Entries of a ``torch.save`` dict that hold a DCGAN-style D's state dict."""
+from gandoctor.loading.selection.prefixes import is_discriminator_name
 
 
 @dataclass
@@ -137,10 +135,11 @@ def _from_file(path: str, device: torch.device, paired: bool = False) -> OwnD | 
     gan = stored.get("GAN")
     if isinstance(gan, Mapping) and (found := _lucidrains(gan, path, device)) is not None:
         return found
-    for key in DCGAN_KEYS:
-        entry = stored.get(key)
-        if isinstance(entry, Mapping) and dcgan_layout(entry):
-            return _dcgan(entry, path, key, device)
+    # Named as a D's in any spelling: netD, netD_state_dict (the DCGAN tutorial's training
+    # checkpoints), discriminator (Lightning's prefix, grouped above).
+    for key, entry in stored.items():
+        if is_discriminator_name(str(key)) and isinstance(entry, Mapping) and dcgan_layout(entry):
+            return _dcgan(entry, path, str(key), device)
     return _paired(path, device) if paired else None
 
 
@@ -182,7 +181,7 @@ def _prefix_groups(tensors: object) -> dict[str, dict[str, torch.Tensor]]:
     groups: dict[str, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         head, _, rest = str(key).partition(".")
-        if head in DCGAN_KEYS and rest and isinstance(value, torch.Tensor):
+        if is_discriminator_name(head) and rest and isinstance(value, torch.Tensor):
             groups.setdefault(head, {})[rest] = value
     return groups
 

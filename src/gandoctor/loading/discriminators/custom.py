@@ -12,9 +12,12 @@ from torch import nn
 
 from gandoctor.errors import CheckpointError, ConfigError, GanDoctorError
 from gandoctor.loading.layouts.custom_arch import build_arch
+from gandoctor.loading.selection.prefixes import is_discriminator_name
 
-DISC_ENTRIES = ("netD", "net_D", "discriminator", "D", "d", "disc", "critic", "netC")
-"""Entries of a checkpoint dict, and key prefixes of a flat state dict, that hold a D."""
+DISC_ENTRIES = ("netD", "discriminator", "D", "critic")
+"""Examples of the names that hold a D, for messages: any entry or key prefix whose name
+is a discriminator's once filler words are dropped (``netD_state_dict``, ``net_D``, ``d``,
+``netC``: ``selection.prefixes.is_discriminator_name``)."""
 
 
 def build_disc(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
@@ -28,18 +31,20 @@ def build_disc(arch: str, kwargs: Mapping[str, Any]) -> nn.Module:
 
 def disc_state(stored: object, path: str) -> dict[str, torch.Tensor]:
     """The D's state dict in what a file holds: the file itself where it is one, else an
-    entry named in ``DISC_ENTRIES`` (or keys with such a prefix); ``module.`` (DataParallel)
+    entry named as a D's (or keys with such a prefix); ``module.`` (DataParallel)
     is removed where every key has it."""
     if not isinstance(stored, Mapping):
         raise CheckpointError(f"{path}: holds no state dict for {{opt:disc}}")
     stored = stored.get("state_dict", stored) if _tensors(stored) is None else stored
     state = _tensors(stored) if isinstance(stored, Mapping) else None
     if state is None or _prefixed(state):
-        state = next(filter(None, (_entry(stored, name) for name in DISC_ENTRIES)), None)
+        names = [str(name) for name in stored] + sorted({str(k).partition(".")[0] for k in stored})
+        found = (_entry(stored, n) for n in dict.fromkeys(names) if is_discriminator_name(n))
+        state = next(filter(None, found), None)
     if not state:
         raise CheckpointError(
             f"{path}: no discriminator weights for {{opt:disc}} (looked for a state dict, or "
-            f"entries or key prefixes {', '.join(DISC_ENTRIES)}); name the file with "
+            f"entries or key prefixes named like {', '.join(DISC_ENTRIES)}); name the file with "
             "{opt:disc_checkpoint}"
         )
     if all(key.startswith("module.") for key in state):
@@ -70,7 +75,7 @@ def _tensors(value: Mapping[Any, Any]) -> dict[str, torch.Tensor] | None:
 def _prefixed(state: Mapping[str, torch.Tensor]) -> bool:
     """A flat state dict of several networks (``generator.*``, ``discriminator.*``)."""
     heads = {key.partition(".")[0] for key in state}
-    return len(heads & set(DISC_ENTRIES)) > 0 and len(heads) > 1
+    return any(is_discriminator_name(head) for head in heads) and len(heads) > 1
 
 
 def _entry(stored: Mapping[Any, Any], name: str) -> dict[str, torch.Tensor] | None:

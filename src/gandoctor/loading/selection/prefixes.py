@@ -54,6 +54,10 @@ _GENERATOR_NAMES = frozenset({"g", "gen", "generator"}) | EMA_NAMES
 """What is left of a generator's name once filler words are dropped. Whole names only: a
 generator's own submodule ``gen_block1`` is not a generator prefix."""
 
+DISCRIMINATOR_NAMES = frozenset({"d", "dis", "disc", "discriminator", "critic", "c"})
+"""What is left of a discriminator's name once filler words are dropped: ``netD``,
+``net_D``, ``netD_state_dict``, ``discriminator``, ``critic``, ``netC``."""
+
 WRAPPER_PREFIXES = ("module.", "_orig_mod.")
 """Added by ``nn.DataParallel``/``DistributedDataParallel`` and by ``torch.compile``: never
 part of the generator's own names, so stripped whenever every key has one."""
@@ -63,6 +67,11 @@ def core_name(name: str) -> str:
     """``name`` without case, separators and filler words: ``netG_state_dict`` -> ``g``."""
     words = [word.lower() for word in _WORD.findall(name)]
     return "".join(word for word in words if word not in _FILLER_WORDS)
+
+
+def is_discriminator_name(name: str) -> bool:
+    """Whether an entry or key prefix is named as a discriminator's weights."""
+    return core_name(name) in DISCRIMINATOR_NAMES
 
 
 def classify(name: str) -> Kind:
