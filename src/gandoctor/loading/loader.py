@@ -33,6 +33,7 @@ from gandoctor.loading.layouts.registry import (
     build_registered,
 )
 from gandoctor.loading.layouts.state import load_state_strict
+from gandoctor.loading.selection.prefixes import generator_submodule
 from gandoctor.messages import (
     check_latent_shape,
     check_output_range,
@@ -106,8 +107,10 @@ def load_generator(
     details = dict(source.details)
     if tried:  # say what the guess took, so a wrong one is easy to spot
         details["latent_shape_tried"] = [*tried, f"{latent_shape} worked"]
+    # Range and size are G's own where the built module holds a D too (a Lightning module).
+    generator = generator_submodule(built.module)
     output_range, range_source = detect_output_range(
-        module, output, option_range, built.output_range
+        generator, output, option_range, built.output_range
     )
     info = GeneratorInfo(
         checkpoint=checkpoint.path,
@@ -120,7 +123,7 @@ def load_generator(
         output_shape=tuple(int(size) for size in output.shape[1:]),
         output_range=output_range,
         range_source=range_source,
-        parameters=sum(parameter.numel() for parameter in module.parameters()),
+        parameters=sum(parameter.numel() for parameter in generator.parameters()),
         key=source.key,
         stripped_prefix=source.stripped_prefix,
         num_classes=declared_classes,

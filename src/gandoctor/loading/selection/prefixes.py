@@ -12,6 +12,7 @@ import re
 from enum import Enum
 
 import torch
+from torch import nn
 
 from gandoctor.errors import CheckpointError
 from gandoctor.messages import format_keys
@@ -80,6 +81,24 @@ def classify(name: str) -> Kind:
         return Kind.OTHER
     core = "".join(word for word in words if word not in _FILLER_WORDS)
     return Kind.GENERATOR if core in _GENERATOR_NAMES else Kind.NEUTRAL
+
+
+def generator_submodule(module: nn.Module) -> nn.Module:
+    """The generator inside a module that holds G beside someone else's networks (a
+    Lightning module with ``generator`` and ``discriminator``); ``module`` itself otherwise.
+
+    The output range read off a final layer and the parameter count are G's own: a D's
+    final Sigmoid says nothing about G's range. With G and its moving average side by side
+    the average is taken, as for entries; with several unrelated generators, the whole.
+    """
+    children = dict(module.named_children())
+    kinds = {name: classify(name) for name in children}
+    if Kind.OTHER not in kinds.values():
+        return module
+    generators = [name for name, kind in kinds.items() if kind is Kind.GENERATOR]
+    emas = [name for name in generators if core_name(name) in EMA_NAMES]
+    chosen = generators if len(generators) == 1 else emas if len(emas) == 1 else []
+    return children[chosen[0]] if chosen else module
 
 
 def apply_prefixes(
