@@ -41,7 +41,7 @@ from PIL import Image
 from gandoctor.config import DataOptions, ProbeConfig
 from gandoctor.data import images, load_real_data, parallel
 from gandoctor.loading import load_generator
-from gandoctor.loading.architectures.dcgan import DCGANGenerator
+from gandoctor.loading.layouts.architectures.dcgan import DCGANGenerator
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.probing import loop
 from gandoctor.probing.loop import run_probe

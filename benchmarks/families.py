@@ -30,15 +30,15 @@ from typing import Any
 import torch
 from torch import nn
 
-from gandoctor.loading.architectures.dcgan import DCGANGenerator
-from gandoctor.loading.architectures.lightweight_gan import SLE, LightweightGANGenerator
-from gandoctor.loading.architectures.lucidrains import LucidrainsStyleGAN2
-from gandoctor.loading.architectures.lucidrains_d import LucidrainsDiscriminator
-from gandoctor.loading.architectures.stylegan2.discriminator import NVlabsDiscriminator
-from gandoctor.loading.architectures.stylegan2.generator import StyleGAN2Generator
-from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
-from gandoctor.loading.architectures.stylegan2.rosinality_d import RosinalityDiscriminator
-from gandoctor.loading.discriminators import DCGANDiscriminator
+from gandoctor.loading.discriminators.checkpoint import DCGANDiscriminator
+from gandoctor.loading.layouts.architectures.dcgan import DCGANGenerator
+from gandoctor.loading.layouts.architectures.lightweight_gan import SLE, LightweightGANGenerator
+from gandoctor.loading.layouts.architectures.lucidrains import LucidrainsStyleGAN2
+from gandoctor.loading.layouts.architectures.lucidrains_d import LucidrainsDiscriminator
+from gandoctor.loading.layouts.architectures.stylegan2.discriminator import NVlabsDiscriminator
+from gandoctor.loading.layouts.architectures.stylegan2.generator import StyleGAN2Generator
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality import RosinalityGenerator
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality_d import RosinalityDiscriminator
 
 FAMILIES = ("dcgan", "nvlabs", "rosinality", "lucidrains", "lightweight_gan")
 

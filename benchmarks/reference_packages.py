@@ -38,7 +38,7 @@ import families
 import torch
 from torch import nn
 
-from gandoctor.loading.architectures.lucidrains import NOISE_SEED
+from gandoctor.loading.layouts.architectures.lucidrains import NOISE_SEED
 
 CLONES = {"nvlabs": "https://github.com/NVlabs/stylegan2-ada-pytorch",
           "rosinality": "https://github.com/rosinality/stylegan2-pytorch"}  # fmt: skip

@@ -43,7 +43,7 @@ import reference_packages
 import gandoctor
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import ProbeConfig
-from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality import RosinalityGenerator
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import GENERATE_CHUNK_VALUES, frozen, generate
 from gandoctor.nn.latent import LatentSpec

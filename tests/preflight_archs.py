@@ -106,3 +106,28 @@ class DeepSigmoidGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(-1, 1, 16, 16)
+
+
+class GatedAttentionGenerator(nn.Module):
+    """SAGAN's self-attention behind its gate gamma, initialised to 0 as attn-gan-pytorch
+    (CustomLayers.SelfAttention) and the SAGAN paper do: at step 0 the query, key and value
+    convolutions get no gradient (the gate multiplies their path by 0), gamma does, and
+    after one optimiser step all of them train. Not a dead layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stem = nn.Linear(LATENT, 8 * 16 * 16)
+        self.query_conv = nn.Conv2d(8, 2, 1)
+        self.key_conv = nn.Conv2d(8, 2, 1)
+        self.value_conv = nn.Conv2d(8, 8, 1)
+        self.gamma = nn.Parameter(torch.zeros(1))
+        self.to_image = nn.Conv2d(8, 1, 1)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.stem(z)).view(-1, 8, 16, 16)
+        query = self.query_conv(x).flatten(2).transpose(1, 2)
+        key = self.key_conv(x).flatten(2)
+        attention = torch.softmax(query @ key, dim=-1)
+        value = self.value_conv(x).flatten(2)
+        attended = (value @ attention.transpose(1, 2)).view_as(x)
+        return torch.tanh(self.to_image(self.gamma * attended + x))

@@ -28,7 +28,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gandoctor.loading.architectures.stylegan2.generator import StyleGAN2Generator
+from gandoctor.loading.layouts.architectures.stylegan2.generator import StyleGAN2Generator
 
 NVLABS_NAMES = {
     "StyleGAN2Generator": "Generator",

@@ -340,3 +340,38 @@ def test_saved_hyper_parameters_fill_the_constructor_and_the_latent(tmp_path: Pa
     result = runner.invoke(app, ["inspect", str(path), "--arch", f"{ARCHS}:make_generator",
                                  "--json", "-"])  # fmt: skip
     assert result.exit_code == 0 and '"latent_distribution": "uniform"' in result.stdout
+
+
+LIT_GAN = '''
+from torch import nn
+
+
+class LitGAN(nn.Module):
+    """A Lightning-style module holding G and D; its forward is G's."""
+
+    def __init__(self, latent_dim=8):
+        super().__init__()
+        self.generator = nn.Sequential(nn.Linear(latent_dim, 48), nn.Tanh())
+        self.discriminator = nn.Sequential(nn.Linear(48, 16), nn.LeakyReLU(0.2),
+                                           nn.Linear(16, 1), nn.Sigmoid())
+
+    def forward(self, z):
+        return self.generator(z)
+'''
+
+
+def test_range_and_size_come_from_g_in_a_module_that_holds_d_too(tmp_path: Path) -> None:
+    """D's final Sigmoid says nothing about G's range, and D's weights are not G's size."""
+    module_file = tmp_path / "lit_gan.py"
+    module_file.write_text(LIT_GAN)
+    spec = importlib.util.spec_from_file_location("lit_gan", module_file)
+    assert spec is not None and spec.loader is not None
+    lit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lit)
+    torch.manual_seed(0)
+    model = lit.LitGAN()
+    path = tmp_path / "lit.pt"
+    torch.save(model.state_dict(), path)
+    loaded = load_generator(path, LoadOptions(arch=f"{module_file}:LitGAN", strip_prefix=""))
+    assert loaded.info.output_range == (-1.0, 1.0) and loaded.info.range_source == "architecture"
+    assert loaded.info.parameters == sum(p.numel() for p in model.generator.parameters())

@@ -12,9 +12,12 @@ from tools.import_graph import PACKAGE_ROOT, TORCH_FREE, cycles, graph, packages
 
 MAX_MODULE_LINES = 300
 """The guide for a module a newcomer reads in one sitting."""
-MAX_TOP_LEVEL_MODULES = 12
-"""The root holds the vocabulary, the configuration and the entry points; the rest lives
-in packages along the data flow."""
+MAX_TOP_LEVEL_MODULES = 13
+"""The root holds the vocabulary (with the one-line wording of errors, ``messages``), the
+configuration and the entry points; the rest lives in packages along the data flow."""
+LOADING_ROOT = ["__init__.py", "loader.py"]
+"""loading/ keeps its stages in packages (formats, selection, layouts, generator,
+discriminators); its root holds only ``load_generator``."""
 
 
 def test_no_import_cycle_between_modules_or_packages() -> None:
@@ -58,6 +61,8 @@ def test_modules_stay_short_and_the_root_stays_small() -> None:
     assert long == {}
     top = sorted(p.name for p in PACKAGE_ROOT.glob("*.py"))
     assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+    loading = sorted(p.name for p in (PACKAGE_ROOT / "loading").glob("*.py"))
+    assert loading == LOADING_ROOT
 
 
 def test_library_errors_name_options_and_the_cli_words_them_as_flags() -> None:

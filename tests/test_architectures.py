@@ -21,11 +21,11 @@ from torch import nn
 
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import REGISTRY, architecture_metadata, load_generator
-from gandoctor.loading.architectures.base import LayoutMismatch, square_image
-from gandoctor.loading.architectures.lightweight_gan import LightweightGANGenerator
-from gandoctor.loading.architectures.lucidrains import LucidrainsStyleGAN2
-from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
-from gandoctor.loading.architectures.wgan_dcgan import WGANDCGANGenerator
+from gandoctor.loading.layouts.architectures.base import LayoutMismatch, square_image
+from gandoctor.loading.layouts.architectures.lightweight_gan import LightweightGANGenerator
+from gandoctor.loading.layouts.architectures.lucidrains import LucidrainsStyleGAN2
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality import RosinalityGenerator
+from gandoctor.loading.layouts.architectures.wgan_dcgan import WGANDCGANGenerator
 
 # --- the original generators, as their repositories write them -----------------------------
 
@@ -531,7 +531,7 @@ def test_mlp_generators_accept_dcgan_style_latents(tmp_path: Path) -> None:
 
 def test_old_import_path_still_works() -> None:
     from gandoctor.loading import DCGANGenerator
-    from gandoctor.loading.architectures.dcgan import DCGANGenerator as Moved
-    from gandoctor.loading.dcgan import DCGANGenerator as Old
+    from gandoctor.loading.layouts.architectures.dcgan import DCGANGenerator as Moved
+    from gandoctor.loading.layouts.architectures.dcgan import DCGANGenerator as Old
 
     assert DCGANGenerator is Moved is Old

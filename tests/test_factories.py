@@ -15,7 +15,7 @@ from safetensors.torch import save_file
 from gandoctor.config import LoadOptions
 from gandoctor.errors import ConfigError
 from gandoctor.loading import load_generator
-from gandoctor.loading.factories import build_arch_module
+from gandoctor.loading.layouts.factories import build_arch_module
 
 ARCHS = Path(forward_archs.__file__)
 

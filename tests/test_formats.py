@@ -23,7 +23,7 @@ from torch import nn
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError, GanDoctorError
 from gandoctor.loading import DCGANGenerator, LoadedGenerator, load_generator
-from gandoctor.loading.formats.selection import select
+from gandoctor.loading.selection.entries import select
 
 LATENT = (16, 1, 1)
 DCGAN_ARCH = f"{DCGANGenerator.__module__}:DCGANGenerator"

@@ -14,7 +14,10 @@ import torch
 import gandoctor
 from gandoctor.config import LoadOptions, ProbeConfig
 from gandoctor.loading import load_generator
-from gandoctor.loading.architectures.lightweight_gan import LightweightGANGenerator, recognise
+from gandoctor.loading.layouts.architectures.lightweight_gan import (
+    LightweightGANGenerator,
+    recognise,
+)
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lightweight_gan.npz"
 

@@ -30,7 +30,7 @@ from gandoctor.loading import (
     load_generator,
     sample_latents,
 )
-from gandoctor.loading.inspection import range_from_values
+from gandoctor.loading.generator.inspection import range_from_values
 
 # Generators that are not DCGAN-shaped, imported through --arch as user code would be.
 CUSTOM_SOURCE = textwrap.dedent(

@@ -41,7 +41,7 @@ def test_a_trainer_checkpoint_loads_its_moving_averages_and_reproduces_them(
     loaded = load_generator(path)
     info = loaded.info
     assert (info.architecture, info.arch_source, info.key) == ("lucidrains_stylegan2",
-                                                               "recognised", "GAN")  # fmt: skip
+                                                               "recognised", "GAN.GE")  # fmt: skip
     assert info.latent_shape == (32,) and info.output_range == (0.0, 1.0)
     assert info.arch_kwargs == {"latent_dim": 32, "style_depth": 2, "filters": [32, 32, 16, 8],
                                 "channels": 3}  # fmt: skip
@@ -97,7 +97,7 @@ def test_the_trainer_s_d_is_the_own_d_with_its_sign_turned(tmp_path: Path) -> No
     probe measures it beside G and names its loss."""
     import gandoctor
     from gandoctor.config import ProbeConfig
-    from gandoctor.loading.discriminators import find_own_discriminator
+    from gandoctor.loading.discriminators.checkpoint import find_own_discriminator
 
     d_fixture = dict(np.load(FIXTURE.with_name("lucidrains_stylegan2_d.npz")))
     path, _ = trainer_checkpoint(tmp_path)
@@ -118,3 +118,43 @@ def test_the_trainer_s_d_is_the_own_d_with_its_sign_turned(tmp_path: Path) -> No
     own = report.checkpoints[0].own_discriminator
     assert own is not None and own.loss.startswith("hinge") and own.source == "GAN.D"
     assert math.isfinite(own.r1.mean) and own.r1_gamma is None
+
+
+TRAINER = FIXTURE.with_name("lucidrains_trainer")
+"""A checkpoint the package's own Trainer saved, its D included
+(tests/fixtures/make_lucidrains_trainer.py)."""
+
+
+def trainer_images(module: torch.nn.Module, reference: dict[str, np.ndarray]) -> torch.Tensor:
+    module.noise.copy_(torch.from_numpy(reference["noise"]))  # type: ignore[operator]
+    with torch.no_grad():
+        return module(torch.from_numpy(reference["z"]))
+
+
+def close(got: torch.Tensor, want: np.ndarray) -> bool:
+    return float((got - torch.from_numpy(want)).abs().max()) <= 1e-5 * float(np.abs(want).max())
+
+
+def test_a_file_the_trainer_saved_names_the_copy_it_probed() -> None:
+    reference = dict(np.load(TRAINER.with_suffix(".npz")))
+    default = load_generator(TRAINER / "model_1.pt")
+    assert default.info.key == "GAN.GE"
+    assert close(trainer_images(default.module, reference), reference["images_ema"])
+    raw = load_generator(TRAINER / "model_1.pt", LoadOptions(key="G"))
+    assert raw.info.key == "GAN.G"
+    assert close(trainer_images(raw.module, reference), reference["images_raw"])
+    assert not close(trainer_images(raw.module, reference), reference["images_ema"])
+
+
+def test_an_entry_the_user_named_is_never_swapped_for_the_moving_average() -> None:
+    """``--key GAN --strip-prefix ""`` hands the whole module's state dict, D and both copies
+    of G included, to the user's ``--arch`` class."""
+    from gandoctor.loading.formats import StateSource, read_source
+
+    options = LoadOptions(key="GAN", strip_prefix="")
+    source = read_source(str(TRAINER / "model_1.pt"), options, torch.device("cpu"))
+    assert isinstance(source, StateSource) and source.key == "GAN"
+    stored = torch.load(TRAINER / "model_1.pt", weights_only=True)["GAN"]
+    assert sorted(source.checkpoint.tensors) == sorted(stored)
+    heads = {name.split(".", 1)[0] for name in source.checkpoint.tensors}
+    assert {"S", "G", "SE", "GE", "D"} <= heads

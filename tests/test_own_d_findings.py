@@ -22,7 +22,7 @@ from gandoctor.cli import app
 from gandoctor.config import Thresholds
 from gandoctor.enums import FindingCode
 from gandoctor.judge.own_d import own_d_findings
-from gandoctor.loading.discriminators import DCGANDiscriminator
+from gandoctor.loading.discriminators.checkpoint import DCGANDiscriminator
 
 LAYOUT = [(0, "conv", (16, 1, 4, 4)), (2, "conv", (32, 16, 4, 4)), (3, "bn", (32,)),
           (5, "conv", (1, 32, 4, 4))]  # fmt: skip
@@ -174,7 +174,7 @@ def test_disc_builds_an_unrecognised_d_and_reads_its_logits(tmp_path: Path) -> N
     assert result.exit_code in (0, 1), result.output
     own = json.loads(result.stdout)["checkpoints"][0]["own_discriminator"]
     assert own["architecture"].endswith("(--disc)") and own["loss"].startswith("BCE")
-    from gandoctor.loading.discriminators import find_own_discriminator
+    from gandoctor.loading.discriminators.checkpoint import find_own_discriminator
 
     found = find_own_discriminator(str(path), torch.device("cpu"), disc=arch,
                                    disc_kwargs={"hidden": 24})  # fmt: skip

@@ -15,7 +15,7 @@ from torch import nn
 
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.discriminators import (
+from gandoctor.loading.discriminators.checkpoint import (
     DCGANDiscriminator,
     dcgan_layout,
     find_own_discriminator,
@@ -112,7 +112,9 @@ def test_a_pytorch_examples_netd_is_found_in_the_dict_and_beside_netg(tmp_path: 
 
 
 def test_a_rosinality_checkpoint_s_d_with_its_r1_and_ada_p(tmp_path: Path) -> None:
-    from gandoctor.loading.architectures.stylegan2.rosinality_d import RosinalityDiscriminator
+    from gandoctor.loading.layouts.architectures.stylegan2.rosinality_d import (
+        RosinalityDiscriminator,
+    )
 
     d = RosinalityDiscriminator(channels=[8, 8, 8])
     args = argparse.Namespace(size=16, latent=16, n_mlp=2, channel_multiplier=1, r1=10.0)

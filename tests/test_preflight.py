@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from gandoctor.cli import app
 
 ARCHS = Path(__file__).parent / "preflight_archs.py"
-DCGAN = "gandoctor.loading.architectures.dcgan:DCGANGenerator"
+DCGAN = "gandoctor.loading.layouts.architectures.dcgan:DCGANGenerator"
 DCGAN_KWARGS = '{"latent_dim": 16, "widths": [32, 16], "out_channels": 1}'
 STATIC = ("data shape", "value range", "NaN/Inf", "uses z", "gradient flow: dead layers",
           "gradient flow: layer balance", "train/eval mode", "batch of 1")  # fmt: skip
@@ -115,6 +115,21 @@ def test_dead_layer_fails_gradient_flow(folder):
     facts = {layer["layer"]: layer for layer in check["evidence"]["layers"]}
     assert facts["dead_in"]["nonsat"] == facts["dead_out"]["minimax"] == 0
     assert facts["live"]["nonsat"] > 0
+
+
+def test_a_zero_initialised_gate_is_not_a_dead_layer(folder):
+    """SAGAN's attention: no gradient reaches the query and key convolutions at step 0, but
+    after one optimiser step it does; the row says so and passes."""
+    result = preflight("--arch", arch("GatedAttentionGenerator"), "--latent-shape", 16,
+                       "--data", folder, "--steps", 5, "--json", "-")  # fmt: skip
+    check = rows(result)["gradient flow: dead layers"]
+    assert check["status"] == "pass", check["reason"]
+    assert sorted(check["evidence"]["zero_at_initialisation"]) == ["key_conv", "query_conv",
+                                                                    "value_conv"]  # fmt: skip
+    assert "only after one optimiser step" in check["reason"]
+    facts = {layer["layer"]: layer for layer in check["evidence"]["layers"]}
+    assert facts["query_conv"]["nonsat"] == facts["value_conv"]["minimax"] == 0
+    assert facts["stem"]["nonsat"] > 0
 
 
 def test_deep_sigmoid_generator_fails_the_layer_balance(folder):

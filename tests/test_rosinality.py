@@ -15,7 +15,7 @@ from gandoctor.cli import app
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading import load_generator
-from gandoctor.loading.architectures.stylegan2.rosinality import RosinalityGenerator
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality import RosinalityGenerator
 
 runner = CliRunner()
 Z = torch.randn(5, 16, generator=torch.Generator().manual_seed(2))

@@ -23,8 +23,8 @@ from gandoctor.cli import app
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError
 from gandoctor.loading import load_generator
-from gandoctor.loading.snapshots.nvlabs import load_snapshot_generator
-from gandoctor.loading.snapshots.unpickler import read_snapshot
+from gandoctor.loading.formats.nvlabs_pickle import read_snapshot
+from gandoctor.loading.layouts.nvlabs_snapshot import load_snapshot_generator
 
 runner = CliRunner()
 Z = torch.randn(6, 8, generator=torch.Generator().manual_seed(1))
@@ -203,7 +203,7 @@ def test_each_synthesis_architecture_reproduces_nvlabs(architecture: str) -> Non
     """Weights drawn at random, outputs computed by NVlabs' Generator with force_fp32
     (tests/fixtures/make_stylegan2_architectures.py says how)."""
 
-    from gandoctor.loading.architectures.stylegan2.generator import StyleGAN2Generator
+    from gandoctor.loading.layouts.architectures.stylegan2.generator import StyleGAN2Generator
 
     kwargs, state, stored = architecture_fixture(architecture)
     g = StyleGAN2Generator(**kwargs)

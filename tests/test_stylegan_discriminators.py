@@ -12,15 +12,15 @@ import pytest
 import torch
 from stylegan_snapshots import architecture_fixture
 
-from gandoctor.loading.architectures.stylegan2.discriminator import (
+from gandoctor.loading.formats.nvlabs_pickle import read_snapshot
+from gandoctor.loading.layouts.architectures.stylegan2.discriminator import (
     NVlabsDiscriminator,
     minibatch_std,
 )
-from gandoctor.loading.architectures.stylegan2.rosinality_d import (
+from gandoctor.loading.layouts.architectures.stylegan2.rosinality_d import (
     RosinalityDiscriminator,
     recognise,
 )
-from gandoctor.loading.snapshots.unpickler import read_snapshot
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "stylegan"
 needs_shared = pytest.mark.skipif(

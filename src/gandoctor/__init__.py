@@ -36,7 +36,7 @@ _LAZY = {
     "check": "gandoctor.assertions",
     "inspect": "gandoctor.api",
     "GeneratorCheckFailed": "gandoctor.assertions",
-    "GeneratorSpec": "gandoctor.loading.adapters",
+    "GeneratorSpec": "gandoctor.loading.layouts.adapters",
     "load_generator": "gandoctor.loading",
     "load_real_data": "gandoctor.data",
     "run_probe": "gandoctor.probing.loop",
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions, Thresholds
     from gandoctor.data import load_real_data
     from gandoctor.loading import load_generator
-    from gandoctor.loading.adapters import GeneratorSpec
+    from gandoctor.loading.layouts.adapters import GeneratorSpec
     from gandoctor.probing.loop import run_probe
     from gandoctor.report import Report
 

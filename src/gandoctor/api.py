@@ -19,8 +19,8 @@ from gandoctor.errors import ConfigError
 from gandoctor.judge.baseline import compare, match
 from gandoctor.judge.gate import FailOn, parse_fail_on
 from gandoctor.loading import LoadedGenerator, load_generator
-from gandoctor.loading.guard import guard_forward
-from gandoctor.loading.in_memory import (
+from gandoctor.loading.generator.guard import guard_forward
+from gandoctor.loading.generator.in_memory import (
     check_device,
     load_module,
     module_device,

@@ -3,7 +3,7 @@
     Exception
     ├── GanDoctorError               a problem with the user's input, not a bug in gandoctor
     │   ├── CheckpointError          the checkpoint cannot be read, or no generator built
-    │   │   └── LayoutMismatch       (loading.architectures) weights that fit no known layout
+    │   │   └── LayoutMismatch       (loading.layouts) weights that fit no known layout
     │   ├── DataError                the real data cannot be read or do not fit the generator
     │   └── ConfigError              an option has a value that makes no sense
     └── KeyboardInterrupt

@@ -11,34 +11,35 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
-from gandoctor.loading.adapters import build_with_adapter
-from gandoctor.loading.common import (
-    check_latent_shape,
-    check_output_range,
-    describe_exception,
-    format_keys,
-)
-from gandoctor.loading.custom_arch import accepted_kwargs, split_arch
-from gandoctor.loading.factories import build_arch_module
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.formats.facts import saved_distribution, saved_settings
-from gandoctor.loading.forward import adapt_forward
-from gandoctor.loading.info import GeneratorInfo, LoadedGenerator, choose_distribution
-from gandoctor.loading.inspection import (
+from gandoctor.loading.formats.safetensors_file import Checkpoint
+from gandoctor.loading.generator.forward import adapt_forward
+from gandoctor.loading.generator.info import GeneratorInfo, LoadedGenerator, choose_distribution
+from gandoctor.loading.generator.inspection import (
     detect_output_range,
     infer_latent_shape,
     latent_candidates,
     probe_first_working,
 )
-from gandoctor.loading.registry import (
+from gandoctor.loading.layouts.adapters import build_with_adapter
+from gandoctor.loading.layouts.custom_arch import accepted_kwargs, split_arch
+from gandoctor.loading.layouts.factories import build_arch_module
+from gandoctor.loading.layouts.registry import (
     ARCH_KEY,
     OTHER_ARCH_HINT,
     REGISTRY,
     MetadataFacts,
     build_registered,
 )
-from gandoctor.loading.safetensors_file import Checkpoint
-from gandoctor.loading.state import load_state_strict
+from gandoctor.loading.layouts.state import load_state_strict
+from gandoctor.loading.selection.prefixes import generator_submodule
+from gandoctor.messages import (
+    check_latent_shape,
+    check_output_range,
+    describe_exception,
+    format_keys,
+)
 from gandoctor.runtime.devices import resolve_device
 
 _DEFAULT_OPTIONS = LoadOptions()
@@ -106,8 +107,10 @@ def load_generator(
     details = dict(source.details)
     if tried:  # say what the guess took, so a wrong one is easy to spot
         details["latent_shape_tried"] = [*tried, f"{latent_shape} worked"]
+    # Range and size are G's own where the built module holds a D too (a Lightning module).
+    generator = generator_submodule(built.module)
     output_range, range_source = detect_output_range(
-        module, output, option_range, built.output_range
+        generator, output, option_range, built.output_range
     )
     info = GeneratorInfo(
         checkpoint=checkpoint.path,
@@ -120,7 +123,7 @@ def load_generator(
         output_shape=tuple(int(size) for size in output.shape[1:]),
         output_range=output_range,
         range_source=range_source,
-        parameters=sum(parameter.numel() for parameter in module.parameters()),
+        parameters=sum(parameter.numel() for parameter in generator.parameters()),
         key=source.key,
         stripped_prefix=source.stripped_prefix,
         num_classes=declared_classes,

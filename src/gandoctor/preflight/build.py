@@ -12,14 +12,14 @@ from torch import nn
 from gandoctor.config import LoadOptions
 from gandoctor.errors import ConfigError
 from gandoctor.loading import GeneratorInfo, LoadedGenerator
-from gandoctor.loading.common import check_latent_shape, check_output_range, describe_exception
-from gandoctor.loading.custom_arch import build_arch, import_arch_class, split_arch
-from gandoctor.loading.inspection import (
+from gandoctor.loading.generator.inspection import (
     detect_output_range,
     infer_latent_shape,
     probe_output,
     range_from_final_layer,
 )
+from gandoctor.loading.layouts.custom_arch import build_arch, import_arch_class, split_arch
+from gandoctor.messages import check_latent_shape, check_output_range, describe_exception
 from gandoctor.nn import metrics
 from gandoctor.probing.setup import seeded
 

@@ -10,8 +10,8 @@ from torch import nn
 
 from gandoctor.config import Thresholds
 from gandoctor.loading import GeneratorInfo
-from gandoctor.loading.common import describe_exception
-from gandoctor.loading.inspection import last_leaf_module, range_from_final_layer
+from gandoctor.loading.generator.inspection import last_leaf_module, range_from_final_layer
+from gandoctor.messages import describe_exception
 from gandoctor.nn import metrics
 from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import LatentSpec

@@ -3,6 +3,7 @@ a freshly initialised probe D or the user's own D (the per-layer figures of ``--
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -11,7 +12,7 @@ from torch import nn
 
 from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.config import Thresholds
-from gandoctor.loading.common import describe_exception
+from gandoctor.messages import describe_exception
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import GeneratorInputs
@@ -73,7 +74,47 @@ def gradient_flow(
         "discriminator": "user" if disc is not None else "probe",
         "layers": [_layer_facts(layer) for layer in layers],
     }
-    return [*rows, _dead_check(layers, evidence), _balance_check(layers, evidence, t)]
+    revived: list[str] = []
+    dead = {layer.name for layer in layers if layer.dead}
+    if dead and len(dead) < len(layers):
+        alive = _alive_after_one_step(generator, used, z_batches, probabilities, train_mode)
+        revived = [layer.name for layer in layers if layer.name in dead & alive]
+    dead_check = _dead_check([x for x in layers if x.name not in revived], evidence, revived)
+    return [*rows, dead_check, _balance_check(layers, evidence, t)]
+
+
+def _alive_after_one_step(
+    generator: nn.Module,
+    disc: nn.Module,
+    z_batches: list[GeneratorInputs],
+    probabilities: bool,
+    train_mode: bool,
+) -> set[str]:
+    """Layers that get a gradient after one optimiser step of G.
+
+    A zero-initialised gate (SAGAN's attention gamma) cuts the gradient to the layers behind
+    it at step 0 only: the gate itself gets gradient, moves, and opens the path. A layer is
+    dead when it stays without gradient after that step. The step is Adam's first (lr 2e-4,
+    the DCGAN setting; its first step moves every weight with a gradient by about lr, so the
+    figure does not depend on the gradients' scale), on the -log D cost, taken on a copy:
+    the user's generator is never changed.
+    """
+    trial = copy.deepcopy(generator)
+    with frozen(trial, train_mode) as params:
+        optimizer = torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+        _, nonsat = disc_costs(disc(trial(*z_batches[0])), probabilities)
+        optimizer.zero_grad()
+        nonsat.backward()
+        optimizer.step()
+        recorder = LayerRecorder(trial, params)
+        for inputs in z_batches:
+            minimax, nonsat = disc_costs(disc(trial(*inputs)), probabilities)
+            recorder.norm("minimax", minimax, retain_graph=True)
+            recorder.norm("nonsat", nonsat)
+        recorder.end_measurement(0)
+    result = recorder.result()
+    assert result is not None
+    return {layer.name for layer in result.layers if not layer.dead}
 
 
 def _layer_facts(layer: LayerGradient) -> dict[str, Any]:
@@ -93,7 +134,7 @@ def _rms(layer: LayerGradient) -> float:
     return layer.nonsat[0] / math.sqrt(layer.parameters) if layer.parameters else 0.0
 
 
-def _dead_check(layers: list[LayerGradient], evidence: dict[str, Any]) -> Check:
+def _dead_check(layers: list[LayerGradient], evidence: dict[str, Any], revived: list[str]) -> Check:
     values = [v for layer in layers for v in (layer.minimax[0], layer.nonsat[0])]
     if not all(math.isfinite(v) for v in values):
         return Check(
@@ -118,11 +159,20 @@ def _dead_check(layers: list[LayerGradient], evidence: dict[str, Any]) -> Check:
             f"{names}{more}; they will never train"
         )
         return Check("gradient flow: dead layers", Status.FAIL, reason, evidence)
+    total = len(layers) + len(revived)
     reason = (
-        f"all {len(layers)} layers get a gradient under both costs"
-        if len(layers) > 1
+        f"all {total} layers get a gradient under both costs"
+        if total > 1
         else "its one layer gets a gradient under both costs"
     )
+    if revived:
+        more = f" and {len(revived) - 4} more" if len(revived) > 4 else ""
+        names = ", ".join(revived[:4]) + more
+        reason = (
+            f"{reason}; {names} only after one optimiser step (none at initialisation, "
+            "as behind a zero-initialised gate)"
+        )
+        evidence = {**evidence, "zero_at_initialisation": revived}
     return Check("gradient flow: dead layers", Status.PASS, reason, evidence)
 
 

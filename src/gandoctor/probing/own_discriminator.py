@@ -13,10 +13,10 @@ from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import LoadOptions, ProbeConfig
 from gandoctor.data.common import RealData
 from gandoctor.judge.own_d import with_own_d_findings
-from gandoctor.loading.discriminators import OwnD, find_own_discriminator
+from gandoctor.loading.discriminators.checkpoint import OwnD, find_own_discriminator
 from gandoctor.loading.formats.source import STYLEGAN_SNAPSHOT
-from gandoctor.loading.in_memory import MODULE_FORMAT
-from gandoctor.loading.info import LoadedGenerator
+from gandoctor.loading.generator.in_memory import MODULE_FORMAT
+from gandoctor.loading.generator.info import LoadedGenerator
 from gandoctor.nn.generator import frozen
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.probing.setup import draw

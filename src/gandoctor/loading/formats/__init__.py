@@ -17,9 +17,6 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
-from gandoctor.loading.architectures.lucidrains import ema_pair
-from gandoctor.loading.common import one_line
-from gandoctor.loading.files import check_fits_in_memory, regular_file_size
 from gandoctor.loading.formats.configs import (
     ConfigFile,
     config_facts,
@@ -28,8 +25,10 @@ from gandoctor.loading.formats.configs import (
     folder_weights,
 )
 from gandoctor.loading.formats.facts import training_facts
+from gandoctor.loading.formats.files import check_fits_in_memory, regular_file_size
+from gandoctor.loading.formats.nvlabs_pickle import is_snapshot
 from gandoctor.loading.formats.programs import load_exported, load_torchscript, untrusted_program
-from gandoctor.loading.formats.selection import select
+from gandoctor.loading.formats.safetensors_file import Checkpoint, read_safetensors, to_float32
 from gandoctor.loading.formats.source import (
     HF_FOLDER,
     PICKLED_MODULE,
@@ -45,9 +44,10 @@ from gandoctor.loading.formats.source import (
     empty_checkpoint,
 )
 from gandoctor.loading.formats.torch_file import load_torch_file
-from gandoctor.loading.registry import read_metadata_facts
-from gandoctor.loading.safetensors_file import Checkpoint, read_safetensors, to_float32
-from gandoctor.loading.snapshots.unpickler import is_snapshot
+from gandoctor.loading.layouts.architectures.lucidrains import ema_pair
+from gandoctor.loading.layouts.registry import read_metadata_facts
+from gandoctor.loading.selection.entries import select
+from gandoctor.messages import one_line
 
 __all__ = ["ModuleSource", "Source", "StateSource", "read_source"]
 
@@ -111,7 +111,7 @@ def _state(
 ) -> Source:
     # lucidrains' Trainer keeps G with its mapping network and both moving averages in one
     # state dict: the pair is chosen here, which key prefixes alone cannot do.
-    stored, key = ema_pair(stored, options.key)
+    stored, key, copy = ema_pair(stored, options.key)
     selected = select(name, stored, key, options.strip_prefix)
     if selected.module is not None:
         return _refuse_arch(_pickled_module(name, selected.module, selected.key), options)
@@ -127,7 +127,7 @@ def _state(
         format=file_format,
         facts=facts,
         facts_origin=origin,
-        key=selected.key,
+        key=copy or selected.key,
         stripped_prefix=selected.stripped_prefix,
         details=training_facts(stored),
     )
@@ -154,7 +154,7 @@ def _pickled_module(name: str, module: nn.Module, key: str | None) -> ModuleSour
 
 
 def _stylegan_snapshot(name: str, options: LoadOptions, device: torch.device) -> ModuleSource:
-    from gandoctor.loading.snapshots.nvlabs import ARCHITECTURE, load_snapshot_generator
+    from gandoctor.loading.layouts.nvlabs_snapshot import ARCHITECTURE, load_snapshot_generator
 
     module, key, details = load_snapshot_generator(name, options, device)
     return ModuleSource(

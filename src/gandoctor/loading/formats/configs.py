@@ -7,7 +7,7 @@ plain checkpoint may have a *sidecar* in its folder, ``<stem>.json``,
 ``{"nz": 100, "ngf": 64, "nc": 3, "imageSize": 64}``.
 
 A config is used to build a registered architecture only when it names one: the
-``gandoctor.*`` keys of :mod:`gandoctor.loading.registry`, an ``"architecture"`` key, or the
+``gandoctor.*`` keys of :mod:`gandoctor.loading.layouts.registry`, an ``"architecture"`` key, or the
 DCGAN example's ``nz`` and ``ngf``. The weights file's own metadata comes first.
 """
 
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.common import one_line
-from gandoctor.loading.dcgan import DCGANGenerator
-from gandoctor.loading.registry import (
+from gandoctor.loading.layouts.architectures.dcgan import DCGANGenerator
+from gandoctor.loading.layouts.registry import (
     REGISTRY,
     MetadataFacts,
     lookup_registered,
     read_metadata_facts,
 )
+from gandoctor.messages import one_line
 
 FOLDER_WEIGHTS = "model.safetensors"
 FOLDER_CONFIG = "config.json"

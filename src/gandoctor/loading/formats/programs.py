@@ -14,14 +14,14 @@ import torch
 from torch import nn
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.common import describe_exception, format_shape
 from gandoctor.loading.formats.source import (
     TORCH_EXPORT,
     TORCHSCRIPT,
     ModuleSource,
     empty_checkpoint,
 )
-from gandoctor.loading.inspection import latent_from_attributes
+from gandoctor.loading.generator.inspection import latent_from_attributes
+from gandoctor.messages import describe_exception, format_shape
 
 FROM_FILE = "file"
 """``arch_source`` of modules whose architecture the file itself holds."""

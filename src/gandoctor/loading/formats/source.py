@@ -15,9 +15,9 @@ import torch
 from torch import nn
 
 from gandoctor.errors import ConfigError
-from gandoctor.loading.common import describe_exception
-from gandoctor.loading.registry import MetadataFacts
-from gandoctor.loading.safetensors_file import FORMAT, Checkpoint
+from gandoctor.loading.formats.safetensors_file import FORMAT, Checkpoint
+from gandoctor.loading.layouts.registry import MetadataFacts
+from gandoctor.messages import describe_exception
 
 SAFETENSORS = FORMAT
 HF_FOLDER = "hf-folder"

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import torch
 
 from gandoctor.errors import CheckpointError
-from gandoctor.loading.common import describe_exception
+from gandoctor.messages import describe_exception
 
 _REFUSED = "Weights only load failed"
 """How ``torch.load`` begins the error for objects ``weights_only`` does not allow; a
