@@ -458,6 +458,25 @@ def test_latent_shape_from_attribute(tmp_path: Path, ckpt_custom: tuple[str, Pat
     assert info.output_shape == (3, 4, 4)
 
 
+def test_latent_size_from_the_module_s_config_before_its_first_layer() -> None:
+    """BigGAN keeps ``z_dim`` in ``self.config``; its first layer is the class embedding,
+    whose input size (the number of classes) is not the latent's."""
+    from types import SimpleNamespace
+
+    from gandoctor.loading.generator.inspection import latent_from_attributes
+
+    class ConfiguredGenerator(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.config = SimpleNamespace(z_dim=32, num_classes=10)
+            self.embeddings = nn.Linear(10, 16, bias=False)
+
+    assert latent_from_attributes(ConfiguredGenerator()) == (32,)
+    dict_config = ConfiguredGenerator()
+    dict_config.config = {"latent_dim": 24}  # type: ignore[assignment]
+    assert latent_from_attributes(dict_config) == (24,)
+
+
 def test_wrong_latent_shape_option_reports_the_forward_failure(
     tmp_path: Path, ckpt_custom: tuple[str, Path, Any]
 ) -> None:

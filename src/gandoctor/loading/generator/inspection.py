@@ -64,23 +64,26 @@ def first_parameterised_layer(module: nn.Module) -> nn.Module | None:
 
 
 def latent_from_attributes(module: nn.Module) -> tuple[int, ...] | None:
-    """A latent shape from attributes such as ``nz`` or ``latent_shape``, if present and sane.
+    """A latent shape from attributes such as ``nz`` or ``latent_shape``, if present and sane:
+    the module's own, then its ``config``'s (BigGAN keeps ``z_dim`` there, not on itself).
 
     A bare size ``n`` becomes ``(n, 1, 1)`` when the first layer is a ConvTranspose2d (the
     DCGAN convention of a 1x1 "image" of n channels) and ``(n,)`` otherwise.
     """
     image_like = isinstance(first_parameterised_layer(module), nn.ConvTranspose2d)
-    for name in LATENT_ATTRIBUTES:
-        value: Any = getattr(module, name, None)
-        if isinstance(value, torch.Size):
-            value = tuple(value)
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return (value, 1, 1) if image_like else (value,)
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            try:
-                return check_latent_shape(value, name, CheckpointError)
-            except CheckpointError:
-                continue  # an unrelated attribute of that name; try the next one
+    config = getattr(module, "config", None)
+    for owner in (module, config) if config is not None else (module,):
+        for name in LATENT_ATTRIBUTES:
+            value: Any = owner.get(name) if isinstance(owner, dict) else getattr(owner, name, None)
+            if isinstance(value, torch.Size):
+                value = tuple(value)
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                return (value, 1, 1) if image_like else (value,)
+            if isinstance(value, Sequence) and not isinstance(value, str):
+                try:
+                    return check_latent_shape(value, name, CheckpointError)
+                except CheckpointError:
+                    continue  # an unrelated attribute of that name; try the next one
     return None
 
 
