@@ -147,3 +147,11 @@ class NamedGenerator(ConfigOnlyGenerator):
     @classmethod
     def from_name(cls, name: str) -> NamedGenerator:
         return cls(GeneratorConfig(32 if name == "small" else 64), 0)
+
+
+class HubGenerator(NamedGenerator):
+    """Also has a ``from_pretrained`` that would fetch weights (as Lornatang's packages)."""
+
+    @classmethod
+    def from_pretrained(cls, name: str) -> NamedGenerator:
+        raise AssertionError("never called by gandoctor: it would download weights")

@@ -73,6 +73,15 @@ def test_biggan_is_built_with_its_own_config_class_from_config_json(tmp_path: Pa
     assert sum(p.numel() for p in module.parameters()) == sum(p.numel() for p in model.parameters())
 
 
+def test_biggan_s_latent_size_is_its_config_s_z_dim():
+    """Not the class embedding's input (num_classes), which is BigGAN's first layer."""
+    biggan = pytest.importorskip("pytorch_pretrained_biggan")
+    from gandoctor.loading.generator.inspection import latent_from_attributes
+
+    model = biggan.BigGAN(biggan.BigGANConfig(num_classes=10, channel_width=4, z_dim=32))
+    assert latent_from_attributes(model) == (32,)
+
+
 def test_a_class_built_only_by_name_gets_an_error_naming_its_factory(tmp_path: Path):
     torch.manual_seed(0)
     g = forward_archs.NamedGenerator.from_name("small")
@@ -82,6 +91,25 @@ def test_a_class_built_only_by_name_gets_an_error_naming_its_factory(tmp_path: P
         load_generator(str(weights), LoadOptions(arch=f"{ARCHS}:NamedGenerator"))
     named = LoadOptions(arch=f"{ARCHS}:NamedGenerator.from_name", arch_kwargs={"name": "small"})
     assert _same(load_generator(str(weights), named).module, g)
+
+
+def test_factories_that_build_from_arguments_are_named_before_those_that_download(
+    tmp_path: Path,
+):
+    torch.manual_seed(0)
+    g = forward_archs.HubGenerator.from_name("small")
+    weights = tmp_path / "g.safetensors"
+    save_file({k: v.contiguous() for k, v in g.state_dict().items()}, str(weights))
+    with pytest.raises(ConfigError) as caught:
+        load_generator(str(weights), LoadOptions(arch=f"{ARCHS}:HubGenerator"))
+    assert "has from_name, from_pretrained (downloads weights): name one as `arch` " in str(
+        caught.value
+    )
+    assert (
+        str(caught.value)
+        .split("name one as `arch` ")[1]
+        .startswith(f"{ARCHS}:HubGenerator.from_name,")
+    )
 
 
 def test_settings_saved_in_the_checkpoint_fill_the_constructor(tmp_path: Path):

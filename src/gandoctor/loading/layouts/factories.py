@@ -24,8 +24,11 @@ from gandoctor.errors import ConfigError
 from gandoctor.loading.layouts.custom_arch import build_arch, import_arch_target, user_code
 from gandoctor.messages import describe_exception
 
-FACTORIES = ("from_config", "from_dict", "from_json_file", "from_pretrained", "from_name")
-"""Class methods, as repositories name them, that build a model from a config or a name."""
+FACTORIES = ("from_config", "from_dict", "from_json_file", "from_name", "from_pretrained")
+"""Class methods, as repositories name them, that build a model from a config or a name;
+those that build from arguments first."""
+DOWNLOADING = frozenset({"from_pretrained"})
+"""Factories that fetch weights themselves (from a hub or a URL): suggested last, and said."""
 CONFIG_NAMES = ("config.json", "generator_config.json")
 """Where a saved config sits beside the weights, after ``<checkpoint stem>.json``."""
 
@@ -111,8 +114,9 @@ def factory_hint(arch: str) -> str:
     names = [name for name in FACTORIES if callable(getattr(target, name, None))]
     if not names or not isinstance(target, type):
         return ""
+    shown = [f"{name} (downloads weights)" if name in DOWNLOADING else name for name in names]
     return (
-        f"; {target.__name__} has {', '.join(names)}: name one as {{opt:arch}} "
+        f"; {target.__name__} has {', '.join(shown)}: name one as {{opt:arch}} "
         f"{arch}.{names[0]}, with its arguments in {{opt:arch_kwargs}}"
     )
 
