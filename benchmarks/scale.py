@@ -48,15 +48,10 @@ from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import GENERATE_CHUNK_VALUES, frozen, generate
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.plans import DEFAULT_CPU_SECONDS, PLAN_LEVELS
+from gandoctor.probing.graphs import forward_with_graph_bytes
 from gandoctor.probing.own_discriminator import planned as planned_own_d
 from gandoctor.probing.setup import draw, measurement_steps
-from gandoctor.probing.steps import (
-    HeldoutFakes,
-    TrainingFakes,
-    forward_with_graph_bytes,
-    measure,
-    train_step,
-)
+from gandoctor.probing.steps import HeldoutFakes, TrainingFakes, measure, train_step
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.runtime.allocator import release_freed_memory, retain_freed_memory
 

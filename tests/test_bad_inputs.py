@@ -778,3 +778,37 @@ def test_entry_point_prints_non_utf8_names_on_a_strict_stream(
     assert completed.returncode == 0, completed.stderr
     assert "g\\udcff.safetensors" in completed.stdout
     assert completed.stderr == ""
+
+
+def test_a_message_of_user_code_is_cut_to_three_lines_and_kept_whole_in_a_log(
+    tmp_path: Path,
+) -> None:
+    """A generator whose forward raises with its whole input in the message (72 145
+    characters in a real adapter) prints a few readable lines; the log holds the rest."""
+    module_file = tmp_path / "loud.py"
+    module_file.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            from torch import nn
+
+            class Loud(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.fc = nn.Linear(16, 256)
+
+                def forward(self, z):
+                    raise ValueError("cannot use " + repr(z.tolist()) * 40)
+            """
+        )
+    )
+    weights = tmp_path / "g.safetensors"
+    layer = torch.nn.Linear(16, 256)
+    save_file({"fc.weight": layer.weight.detach(), "fc.bias": layer.bias.detach()}, str(weights))
+    result = invoke("inspect", weights, "--arch", f"{module_file}:Loud", "--latent-shape", "16")
+    line = assert_one_line_error(result, ("ValueError: cannot use",))
+    assert len(line) < 600
+    log = Path(line.rsplit(" characters more in ", 1)[1].rstrip(")"))
+    whole = log.read_text(encoding="utf-8")
+    assert len(whole) > 20_000 and "ValueError: cannot use" in whole
+    log.unlink()

@@ -10,6 +10,7 @@ from torch import nn
 from gandoctor.config import ProbeConfig
 from gandoctor.loading import DCGANGenerator
 from gandoctor.nn.discriminators import build_probe_discriminator
+from gandoctor.probing import graphs as probe_graphs
 from gandoctor.probing import steps as probe_steps
 from gandoctor.probing.loop import run_probe
 
@@ -17,12 +18,37 @@ from gandoctor.probing.loop import run_probe
 def test_fresh_forward_passes_give_the_figures_of_the_kept_graphs(digits, monkeypatch):
     config = ProbeConfig(steps=30, early_stop=False)
     kept = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
-    monkeypatch.setattr(probe_steps, "MAX_KEPT_GRAPH_BYTES", 0)  # as for a large generator
+    monkeypatch.setattr(probe_graphs, "MAX_KEPT_GRAPH_BYTES", 0)  # as for a large generator
     fresh = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
     for name, values in kept.series.to_dict().items():
         assert fresh.series.to_dict()[name] == pytest.approx(
             values, rel=1e-5, abs=1e-12, nan_ok=True
         ), name
+
+
+def test_gradient_batches_back_propagated_in_chunks_give_the_same_figures(digits, monkeypatch):
+    """A batch whose graph would not fit goes through G's backward a few samples at a time,
+    the gradients summed: the same gradient norms, layer by layer, to float rounding."""
+    config = ProbeConfig(steps=30, early_stop=False, per_layer=True)
+    monkeypatch.setattr(probe_graphs, "MAX_KEPT_GRAPH_BYTES", 0)  # G runs at each measurement
+    whole = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
+    seen: list[int] = []
+    original = probe_steps.HeldoutFakes._chunk_size
+
+    def five(self: probe_steps.HeldoutFakes, size: int) -> int:
+        seen.append(original(self, size))
+        return 5  # batches of 64 in 13 chunks, the last of 4
+
+    monkeypatch.setattr(probe_steps.HeldoutFakes, "_chunk_size", five)
+    chunked = run_probe(untrained_dcgan(), (LATENT, 1, 1), digits, config)
+    assert seen and all(size == 64 for size in seen)  # unchunked where it fits
+    for name, values in whole.series.to_dict().items():
+        assert chunked.series.to_dict()[name] == pytest.approx(
+            values, rel=1e-5, abs=1e-12, nan_ok=True
+        ), name
+    assert chunked.layers is not None and whole.layers is not None
+    for mine, theirs in zip(chunked.layers.layers, whole.layers.layers, strict=True):
+        assert mine.nonsat == pytest.approx(theirs.nonsat, rel=1e-5, abs=1e-12)
 
 
 def test_a_256x256_generator_is_probed_with_a_deeper_d():

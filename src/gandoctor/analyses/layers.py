@@ -67,6 +67,10 @@ class LayerRecorder:
         """The global gradient norm of ``cost`` (the very number :func:`metrics.gradient_norm`
         gives), recording each layer's squared norm on the way."""
         squares = metrics.parameter_gradient_squares(cost, self.params, retain_graph, grad_outputs)
+        return self.record(cost_name, squares)
+
+    def record(self, cost_name: str, squares: list[torch.Tensor | None]) -> float:
+        """:meth:`norm` for squared norms already taken (a batch summed over chunks)."""
         reached = [s for s in squares if s is not None]
         if reached:  # stays on the device until end_measurement: no sync per batch
             zero = torch.zeros((), dtype=torch.float64, device=reached[0].device)

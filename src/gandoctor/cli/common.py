@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 EXIT_USAGE = 2
 
+MAX_MESSAGE_CHARS = 360
+"""About three lines of a terminal: an error from user code (a generator's forward that
+prints its inputs, a config dumped into an exception) can run to tens of thousands of
+characters on its one line. The rest goes to a log file the message names."""
+
 _FLAGS = {"latent_distribution": "--latent", "json_out": "--json"}
 """Options whose flag is not their Python name with dashes."""
 
@@ -31,8 +36,23 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except GanDoctorError as error:
-        typer.echo(f"gandoctor: error: {error.worded(flag)}", err=True)
+        typer.echo(f"gandoctor: error: {readable(error.worded(flag))}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
+
+
+def readable(message: str) -> str:
+    """``message`` cut to :data:`MAX_MESSAGE_CHARS`, the whole of it written to a log file
+    in the temporary folder (never beside the user's files), which the cut message names."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(
+        "w", prefix="gandoctor-error-", suffix=".log", delete=False, encoding="utf-8"
+    ) as log:
+        log.write(message + "\n")
+    head = message[:MAX_MESSAGE_CHARS].rstrip()
+    return f"{head} … ({len(message) - len(head)} characters more in {log.name})"
 
 
 @contextmanager

@@ -95,12 +95,36 @@ def parameter_gradient_squares(
 
     With ``grad_outputs``, ``cost`` is an intermediate tensor (e.g. G(z)) and the gradient
     is the vector-Jacobian product of ``grad_outputs`` (d cost / d that tensor)."""
+    return squares_of(parameter_gradients(cost, parameters, retain_graph, grad_outputs))
+
+
+def parameter_gradients(
+    cost: torch.Tensor,
+    parameters: Sequence[torch.Tensor],
+    retain_graph: bool = False,
+    grad_outputs: torch.Tensor | None = None,
+) -> list[torch.Tensor | None]:
+    """d cost / d p for each parameter p, None where the cost does not reach p."""
     if not cost.requires_grad:  # e.g. a generator that detaches its output: no gradient
         return [None] * len(parameters)
     grads = torch.autograd.grad(
         cost, parameters, grad_outputs, retain_graph=retain_graph, allow_unused=True
     )
-    return [None if g is None else g.detach().double().pow(2).sum() for g in grads]
+    return [None if g is None else g.detach() for g in grads]
+
+
+def add_gradients(
+    total: list[torch.Tensor | None] | None, part: list[torch.Tensor | None]
+) -> list[torch.Tensor | None]:
+    """``total + part``, parameter by parameter (None: not reached, adds nothing)."""
+    if total is None:
+        return part
+    return [a if b is None else b if a is None else a + b for a, b in zip(total, part, strict=True)]
+
+
+def squares_of(grads: Sequence[torch.Tensor | None]) -> list[torch.Tensor | None]:
+    """Each gradient's squared L2 norm (0-d float64), None kept."""
+    return [None if g is None else g.double().pow(2).sum() for g in grads]
 
 
 def norm_of(squares: Sequence[torch.Tensor | None]) -> float:

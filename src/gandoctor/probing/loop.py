@@ -28,6 +28,7 @@ from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import check_health, frozen, generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.budget import TimeBudget
+from gandoctor.probing.graphs import MAX_KEPT_GRAPH_VALUES, kept_graph_bytes
 from gandoctor.probing.interrupt import interruptible
 from gandoctor.probing.noise import InstanceNoise
 from gandoctor.probing.plan import (
@@ -39,14 +40,7 @@ from gandoctor.probing.plan import (
 )
 from gandoctor.probing.setup import ProbeDraws, ProgressCallback, draw, measurement_steps, seeded
 from gandoctor.probing.state import ProbeState
-from gandoctor.probing.steps import (
-    MAX_KEPT_GRAPH_VALUES,
-    HeldoutFakes,
-    TrainingFakes,
-    kept_graph_bytes,
-    measure,
-    train_step,
-)
+from gandoctor.probing.steps import HeldoutFakes, TrainingFakes, measure, train_step
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.plan import ProbePlan
 from gandoctor.runtime.precision import BF16, resolve_precision

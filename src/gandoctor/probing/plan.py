@@ -24,8 +24,8 @@ from torch import nn
 from gandoctor.config import ProbeConfig
 from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.plans import PLAN_LEVELS, PlanLevel
+from gandoctor.probing.graphs import forward_with_graph_bytes
 from gandoctor.probing.setup import measurement_steps
-from gandoctor.probing.steps import forward_with_graph_bytes
 from gandoctor.results.plan import ProbePlan
 from gandoctor.runtime.precision import autocast
 

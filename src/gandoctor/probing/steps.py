@@ -7,55 +7,30 @@ backward pass is shared by the two generator costs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gandoctor.analyses.layers import LayerRecorder, layer_gradient_norm
+from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.analyses.overfitting import overfit_figures
 from gandoctor.config import ProbeConfig
 from gandoctor.nn import metrics
 from gandoctor.nn.generator import generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
+from gandoctor.probing.graphs import (
+    MAX_KEPT_GRAPH_VALUES,
+    forward_with_graph_bytes,
+    gradient_graph_bytes,
+    kept_graph_bytes,
+)
 from gandoctor.probing.noise import InstanceNoise, no_noise
 from gandoctor.runtime.precision import autocast
-from gandoctor.runtime.resources import available_memory
 
 # Held-out samples go through D in chunks of this size: bounded memory, same numbers.
 EVAL_CHUNK = 256
-# Autograd graphs of the held-out fakes are kept for the whole probe while the fakes hold at
-# most this many values (2**23: 256 RGB samples at 128x128 is 12.6M, too many; at 64x64,
-# 3.1M, kept) ...
-MAX_KEPT_GRAPH_VALUES = 2**23
-# ... and the tensors the graphs save take at most this many bytes, counted as the first
-# one is made: a 64x64 DCGAN (ngf 64) saves 2.4 MB a sample, 50 times its output, but a
-# StyleGAN2 of NVlabs' default widths (512 channels) 42 MB a sample at 32x32, 3,400 times
-# its output, so that the values rule alone kept 11 GB of graphs for 256 samples.
-MAX_KEPT_GRAPH_BYTES = 2**31
-
-
-def forward_with_graph_bytes(forward: Callable[[], torch.Tensor]) -> tuple[torch.Tensor, int]:
-    """``forward()`` and the bytes its autograd graph saves (tensors saved more than once,
-    weights among them, counted each time: an upper bound)."""
-    saved = 0
-
-    def pack(tensor: torch.Tensor) -> torch.Tensor:
-        nonlocal saved
-        saved += tensor.numel() * tensor.element_size()
-        return tensor
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        out = forward()
-    return out, saved
-
-
-def kept_graph_bytes() -> int:
-    """MAX_KEPT_GRAPH_BYTES, or a quarter of the memory available now where that is less."""
-    available = available_memory()
-    return MAX_KEPT_GRAPH_BYTES if available is None else min(MAX_KEPT_GRAPH_BYTES, available // 4)
 
 
 class HeldoutFakes:
@@ -90,12 +65,24 @@ class HeldoutFakes:
         self.grad_inputs = [first(z, size) for z in z_batches[:count]]
         self._images = None if self.fresh else images
         self._kept: list[torch.Tensor] | None = None
-        if not self.fresh:
+        self.chunk = self._chunk_size(len(self.grad_inputs[0][0]))
+        if not self.fresh and self.chunk == len(self.grad_inputs[0][0]):
             head, saved = forward_with_graph_bytes(lambda: self._forward(self.grad_inputs[0]))
             count = len(self.grad_inputs)
             if (head.numel() * count <= MAX_KEPT_GRAPH_VALUES
                     and saved * count <= kept_graph_bytes()):  # fmt: skip
                 self._kept = [head] + [self._forward(z) for z in self.grad_inputs[1:]]
+
+    def _chunk_size(self, size: int) -> int:
+        """Samples per backward pass: the whole batch unless its graph would exceed
+        gradient_graph_bytes(), measured on two samples (G's random state restored, so
+        that a generator run in train mode draws as it would have)."""
+        few = min(2, size)
+        with torch.random.fork_rng(devices=[]):
+            _, saved = forward_with_graph_bytes(
+                lambda: self._forward(first(self.grad_inputs[0], few))
+            )
+        return max(1, min(size, gradient_graph_bytes() * few // max(saved, 1)))
 
     def autocast(self) -> AbstractContextManager[object]:
         """The probe's precision, for D's passes at these fakes too."""
@@ -109,13 +96,18 @@ class HeldoutFakes:
     def kept(self) -> bool:
         return self._kept is not None
 
-    def batches(self) -> Iterator[torch.Tensor]:
-        """The gradient batches, with their graphs."""
+    def batches(self) -> Iterator[tuple[int, Iterator[torch.Tensor]]]:
+        """Each gradient batch's size and its samples with their graphs, in chunks of at
+        most ``chunk`` samples, each made when the one before has been used."""
         if self._kept is not None:
-            yield from self._kept
-        else:
-            for inputs in self.grad_inputs:
-                yield self._forward(inputs)
+            for fake in self._kept:
+                yield len(fake), iter([fake])
+            return
+        for inputs in self.grad_inputs:
+            size = len(inputs[0])
+            starts = range(0, size, self.chunk)
+            parts = (tuple(t[s : s + self.chunk] for t in inputs) for s in starts)
+            yield size, (self._forward(part) for part in parts)
 
     def others(self) -> list[torch.Tensor]:
         """The held-out samples outside the gradient batches, without graphs (none in the
@@ -225,28 +217,34 @@ def measure(
         real_logits = torch.cat([disc(noisy(c)) for c in heldout_real.split(EVAL_CHUNK)])
     real_logits = real_logits.float()
     fake_logits, minimax, nonsat = [], [], []
-    for fake in fakes.batches():
-        at_fake = fake.detach().requires_grad_()
-        with fakes.autocast():
-            logits = disc(noisy(at_fake)).float()
-        (logit_grads,) = torch.autograd.grad(logits.sum(), at_fake)
-        logits = logits.detach()
-        shape = (-1,) + (1,) * (logit_grads.dim() - 1)
-        per_sample = {
-            "minimax": -torch.sigmoid(logits) / len(logits),
-            "nonsat": -torch.sigmoid(-logits) / len(logits),
-        }
+    for size, chunks in fakes.batches():
+        totals: dict[str, list[torch.Tensor | None] | None] = {"minimax": None, "nonsat": None}
+        for fake in chunks:
+            at_fake = fake.detach().requires_grad_()
+            with fakes.autocast():
+                logits = disc(noisy(at_fake)).float()
+            (logit_grads,) = torch.autograd.grad(logits.sum(), at_fake)
+            logits = logits.detach()
+            shape = (-1,) + (1,) * (logit_grads.dim() - 1)
+            per_sample = {
+                "minimax": -torch.sigmoid(logits) / size,
+                "nonsat": -torch.sigmoid(-logits) / size,
+            }
+            for cost, weights in per_sample.items():
+                # The graph of G(z) is kept for the next cost, and across measurements when
+                # the fakes are made once.
+                keep = fakes.kept or cost == "minimax"
+                # In the dtype of G(z) (bf16 under autocast, whose exponent range is float32's).
+                grad_out = (weights.view(shape) * logit_grads).to(fake.dtype)
+                grads = metrics.parameter_gradients(fake, params, keep, grad_out)
+                totals[cost] = metrics.add_gradients(totals[cost], grads)
+            fake_logits.append(logits)
         norms = {}
-        for cost, weights in per_sample.items():
-            # The graph of G(z) is kept for the next cost, and across measurements when
-            # the fakes are made once.
-            keep = fakes.kept or cost == "minimax"
-            # In the dtype of G(z) (bf16 under autocast, whose exponent range is float32's).
-            grad_out = (weights.view(shape) * logit_grads).to(fake.dtype)
-            norms[cost] = layer_gradient_norm(fake, params, keep, recorder, cost, grad_out)
+        for cost, total in totals.items():
+            squares = metrics.squares_of(total if total is not None else [None] * len(params))
+            norms[cost] = recorder.record(cost, squares) if recorder else metrics.norm_of(squares)
         minimax.append(norms["minimax"])
         nonsat.append(norms["nonsat"])
-        fake_logits.append(logits)
     with torch.no_grad(), fakes.autocast():
         fake_logits += [disc(noisy(c)).float() for c in fakes.others()]
     stats = metrics.heldout_stats(real_logits, torch.cat(fake_logits))
