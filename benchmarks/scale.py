@@ -44,11 +44,11 @@ import gandoctor
 from gandoctor.analyses.own_discriminator import measure_own_discriminator
 from gandoctor.config import ProbeConfig
 from gandoctor.loading.layouts.architectures.stylegan2.rosinality import RosinalityGenerator
+from gandoctor.nn.backward import forward_with_graph_bytes
 from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import GENERATE_CHUNK_VALUES, frozen, generate
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.plans import DEFAULT_CPU_SECONDS, PLAN_LEVELS
-from gandoctor.probing.graphs import forward_with_graph_bytes
 from gandoctor.probing.own_discriminator import planned as planned_own_d
 from gandoctor.probing.setup import draw, measurement_steps
 from gandoctor.probing.steps import HeldoutFakes, TrainingFakes, measure, train_step

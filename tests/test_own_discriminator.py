@@ -20,6 +20,7 @@ from gandoctor.loading.discriminators.checkpoint import (
     dcgan_layout,
     find_own_discriminator,
 )
+from gandoctor.nn import metrics
 
 CPU = torch.device("cpu")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "stylegan"
@@ -81,6 +82,35 @@ def test_under_a_plan_the_own_d_measures_what_the_probe_s_plan_measured() -> Non
     assert planned.r1.mean == pytest.approx(w2, rel=1e-6)
     full = measure(disc, generator, real)
     assert full.latent_batches == 3 and full.r1_samples == 96
+
+
+class BatchMeanD(LinearD):
+    """A logit that depends on the whole batch (its mean subtracted), as minibatch-std
+    layers make it: D must see the batch whole, whatever G's backward pass does."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.fc(x.flatten(1))
+        return out - 0.5 * out.mean()
+
+
+def test_g_s_backward_pass_in_chunks_gives_the_whole_batch_s_gradient(monkeypatch) -> None:
+    import gandoctor.analyses.own_discriminator as own
+
+    torch.manual_seed(0)
+    real = _digits(16)[:192].clone()
+    disc, generator = BatchMeanD(256), untrained_dcgan().eval()
+    z = torch.randn(32, 16, 1, 1, generator=torch.Generator().manual_seed(0))
+    params = [p.requires_grad_(True) for p in generator.parameters()]
+    logits = disc(generator(z))
+    want = [metrics.gradient_norm(metrics.minimax_cost(logits), params, retain_graph=True),
+            metrics.gradient_norm(metrics.nonsaturating_cost(logits), params)]  # fmt: skip
+    monkeypatch.setattr(own, "samples_per_backward", lambda forward, inputs: 5)
+    chunked = measure_own_discriminator(disc, generator, params, real[:96], [(z,)],
+                                        real[96:192], architecture="test", source="test",
+                                        grad_batches=1, grad_batch_size=32,
+                                        samples=32)  # fmt: skip
+    got = [chunked.minimax_grad_norm.mean, chunked.nonsat_grad_norm.mean]
+    assert got == pytest.approx(want, rel=1e-5)
 
 
 def test_a_pytorch_examples_netd_is_found_in_the_dict_and_beside_netg(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from torch import nn
 
 from gandoctor.analyses.memorisation import memorisation
 from gandoctor.nn import metrics
+from gandoctor.nn.backward import samples_per_backward, summed_gradients
 from gandoctor.nn.generator import frozen, generate, mode_matters
 from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.results.own_discriminator import OwnDiscriminator, Spread
@@ -130,6 +131,28 @@ def _first_samples(batches: list[GeneratorInputs], n: int) -> list[GeneratorInpu
     return kept
 
 
+def _gradient_norms(
+    disc: nn.Module, generator: nn.Module, params: list[nn.Parameter], latents: GeneratorInputs
+) -> tuple[torch.Tensor, tuple[float, float]]:
+    """G(z) and both costs' gradient norms at it. D sees the whole batch (its minibatch
+    layers make a logit depend on the others), G's backward pass runs in chunks whose
+    graphs fit in memory (nn.backward), which gives the whole batch's gradient."""
+    with torch.no_grad():
+        fake = generator(*latents)
+    at = fake.detach().requires_grad_()
+    logits = chunked(disc, at, _labels(latents))
+    (d_minimax,) = torch.autograd.grad(metrics.minimax_cost(logits), at, retain_graph=True)
+    (d_nonsat,) = torch.autograd.grad(metrics.nonsaturating_cost(logits), at)
+
+    def forward(inputs: GeneratorInputs) -> torch.Tensor:
+        return generator(*inputs)
+
+    chunk = samples_per_backward(forward, latents)
+    grads = summed_gradients(forward, params, latents, [d_minimax, d_nonsat], chunk)
+    norms = [metrics.norm_of(metrics.squares_of(g)) for g in grads]
+    return fake, (norms[0], norms[1])
+
+
 def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
              heldout_real: torch.Tensor, heldout_latents: list[GeneratorInputs],
              grad_latents: list[GeneratorInputs], train_real: torch.Tensor,
@@ -139,12 +162,10 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
     for index, inputs in enumerate(heldout_latents):
         taken = 0
         if index < len(grad_latents):
-            fake = generator(*grad_latents[index])
-            logits = chunked(disc, fake, _labels(grad_latents[index]))
-            mm.append(metrics.gradient_norm(metrics.minimax_cost(logits), params,
-                                            retain_graph=True))  # fmt: skip
-            ns.append(metrics.gradient_norm(metrics.nonsaturating_cost(logits), params))
-            fake_batches.append(fake.detach())
+            fake, norms = _gradient_norms(disc, generator, params, grad_latents[index])
+            mm.append(norms[0])
+            ns.append(norms[1])
+            fake_batches.append(fake)
             taken = len(fake)
         if taken < len(inputs[0]):  # the rest, for the held-out figures only
             with torch.no_grad():

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from gandoctor.config import ProbeConfig
+from gandoctor.nn.backward import forward_with_graph_bytes
 from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.plans import PLAN_LEVELS, PlanLevel
-from gandoctor.probing.graphs import forward_with_graph_bytes
 from gandoctor.probing.setup import measurement_steps
 from gandoctor.results.plan import ProbePlan
 from gandoctor.runtime.precision import autocast

@@ -18,14 +18,10 @@ from gandoctor.analyses.layers import LayerRecorder
 from gandoctor.analyses.overfitting import overfit_figures
 from gandoctor.config import ProbeConfig
 from gandoctor.nn import metrics
+from gandoctor.nn.backward import forward_with_graph_bytes, samples_per_backward
 from gandoctor.nn.generator import generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
-from gandoctor.probing.graphs import (
-    MAX_KEPT_GRAPH_VALUES,
-    forward_with_graph_bytes,
-    gradient_graph_bytes,
-    kept_graph_bytes,
-)
+from gandoctor.probing.graphs import MAX_KEPT_GRAPH_VALUES, kept_graph_bytes
 from gandoctor.probing.noise import InstanceNoise, no_noise
 from gandoctor.runtime.precision import autocast
 
@@ -74,15 +70,8 @@ class HeldoutFakes:
                 self._kept = [head] + [self._forward(z) for z in self.grad_inputs[1:]]
 
     def _chunk_size(self, size: int) -> int:
-        """Samples per backward pass: the whole batch unless its graph would exceed
-        gradient_graph_bytes(), measured on two samples (G's random state restored, so
-        that a generator run in train mode draws as it would have)."""
-        few = min(2, size)
-        with torch.random.fork_rng(devices=[]):
-            _, saved = forward_with_graph_bytes(
-                lambda: self._forward(first(self.grad_inputs[0], few))
-            )
-        return max(1, min(size, gradient_graph_bytes() * few // max(saved, 1)))
+        """Samples per backward pass (nn.backward): the whole batch where its graph fits."""
+        return samples_per_backward(self._forward, first(self.grad_inputs[0], size))
 
     def autocast(self) -> AbstractContextManager[object]:
         """The probe's precision, for D's passes at these fakes too."""
