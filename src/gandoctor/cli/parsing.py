@@ -116,7 +116,8 @@ def thresholds(items: list[str]) -> Thresholds:
         name = name.strip().replace("-", "_")
         if not sep or name not in names:
             raise ConfigError(
-                f"--threshold takes NAME=VALUE with NAME one of {sorted(names)}, got {item!r}"
+                f"--threshold {item!r}: expected NAME=VALUE with NAME one of "
+                f"{', '.join(sorted(names))}"
             )
         try:
             values[name] = float(value)
