@@ -72,6 +72,9 @@ class Row:
     forward: float
     backward: float
     backward_batch: int
+    forward_at_backward_batch: float
+    """G's forward pass at the backward pass's batch: their ratio, at one batch, is the
+    formulation's (a short pass timed at 16 and scaled to 64 overstates the backward)."""
     d_step: float
     measurement: float
     measurement_level: int
@@ -136,6 +139,8 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
     with frozen(g, train_mode=False) as params, torch.no_grad():
         forward = timed(lambda: generate(g, z, values))  # as the probe makes its fakes
     b = backward_batch(family)
+    with frozen(g, train_mode=False), torch.no_grad():
+        forward_b = timed(lambda: g(*(t[:b] for t in z)))
     with frozen(g, train_mode=False) as params:
         out, saved = forward_with_graph_bytes(lambda: g(*(t[:b] for t in z)))
         seed = torch.randn_like(out)
@@ -157,7 +162,8 @@ def measure_row(family: str, size: int, repos: dict[str, str]) -> Row:
         fakes = None
     package = package_costs(family, size, repos, z, b, values)
     return Row(family, size, sum(p.numel() for p in g.parameters()), forward,
-               backward * BATCH / b, b, d_step, measurement, level, None, package)  # fmt: skip
+               backward * BATCH / b, b, forward_b, d_step, measurement, level, None,
+               package)  # fmt: skip
 
 
 def own_d_seconds(built: families.Built, real: torch.Tensor, config: ProbeConfig,
@@ -230,8 +236,14 @@ def floor(row: Row) -> float:
     return config.steps * row.forward + measurements * per_measurement
 
 
+def bwd_over_fwd(row: Row) -> float:
+    """G's backward over its forward pass, both at the backward pass's batch."""
+    return row.backward * row.backward_batch / BATCH / row.forward_at_backward_batch
+
+
 def print_costs(rows: list[Row]) -> None:
     print("\nper family and size (seconds; batch 64; random weights; fp32)")
+    print("(bwd/fwd: both at the backward pass's batch, 16 for the StyleGAN-class families)")
     print(f"{'family':16} {'px':>4} {'params':>8} {'G fwd':>7} {'G bwd':>7} {'bwd/fwd':>7} "
           f"{'D step':>7} {'measure':>8}  package fwd / bwd: ours/theirs")  # fmt: skip
     for r in rows:
@@ -242,7 +254,7 @@ def print_costs(rows: list[Row]) -> None:
             pf, pb = r.package
             package = f"{pf:.3f} / {pb:.3f} s: {r.forward / pf:.2f}x / {r.backward / pb:.2f}x"
         print(f"{r.family:16} {r.size:4d} {r.parameters / 1e6:7.2f}M {r.forward:7.3f} "
-              f"{r.backward:7.3f} {r.backward / r.forward:7.2f} {r.d_step:7.3f} "
+              f"{r.backward:7.3f} {bwd_over_fwd(r):7.2f} {r.d_step:7.3f} "
               f"{r.measurement:8.2f}{level}  {package}")  # fmt: skip
 
 
@@ -311,8 +323,9 @@ def progress(row: Row) -> str:
     """One row's figures as soon as they are measured: a run stopped later keeps them."""
     package = row.package if isinstance(row.package, str) else (
         f"package fwd {row.package[0]:.2f} s, bwd {row.package[1]:.2f} s")  # fmt: skip
-    return (f"{row.family} at {row.size} px: G fwd {row.forward:.2f} s, bwd {row.backward:.2f} s,"
-            f" D step {row.d_step:.3f} s, measurement {row.measurement:.1f} s (level "
+    return (f"{row.family} at {row.size} px: G fwd {row.forward:.2f} s, bwd {row.backward:.2f} s"
+            f" (bwd/fwd at batch {row.backward_batch}: {bwd_over_fwd(row):.2f}), D step "
+            f"{row.d_step:.3f} s, measurement {row.measurement:.1f} s (level "
             f"{row.measurement_level}); {package}")  # fmt: skip
 
 
