@@ -35,8 +35,8 @@ def test_gradient_batches_back_propagated_in_chunks_give_the_same_figures(digits
     seen: list[int] = []
     original = probe_steps.HeldoutFakes._chunk_size
 
-    def five(self: probe_steps.HeldoutFakes, size: int) -> int:
-        seen.append(original(self, size))
+    def five(self: probe_steps.HeldoutFakes) -> int:
+        seen.append(original(self))
         return 5  # batches of 64 in 13 chunks, the last of 4
 
     monkeypatch.setattr(probe_steps.HeldoutFakes, "_chunk_size", five)

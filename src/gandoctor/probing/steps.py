@@ -61,7 +61,7 @@ class HeldoutFakes:
         self.grad_inputs = [first(z, size) for z in z_batches[:count]]
         self._images = None if self.fresh else images
         self._kept: list[torch.Tensor] | None = None
-        self.chunk = self._chunk_size(len(self.grad_inputs[0][0]))
+        self.chunk = self._chunk_size()
         if not self.fresh and self.chunk == len(self.grad_inputs[0][0]):
             head, saved = forward_with_graph_bytes(lambda: self._forward(self.grad_inputs[0]))
             count = len(self.grad_inputs)
@@ -69,9 +69,9 @@ class HeldoutFakes:
                     and saved * count <= kept_graph_bytes()):  # fmt: skip
                 self._kept = [head] + [self._forward(z) for z in self.grad_inputs[1:]]
 
-    def _chunk_size(self, size: int) -> int:
+    def _chunk_size(self) -> int:
         """Samples per backward pass (nn.backward): the whole batch where its graph fits."""
-        return samples_per_backward(self._forward, first(self.grad_inputs[0], size))
+        return samples_per_backward(self._forward, self.grad_inputs[0])
 
     def autocast(self) -> AbstractContextManager[object]:
         """The probe's precision, for D's passes at these fakes too."""
