@@ -1,4 +1,5 @@
-"""Where a probe's report goes: ``--json``, ``--markdown``, ``--plot`` and the terminal."""
+"""Where a probe's report goes: ``--json``, ``--markdown``, ``--html``, ``--plot``,
+``--samples`` and the terminal."""
 
 from __future__ import annotations
 
@@ -19,11 +20,14 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Outputs:
     """Where the report goes: ``--json`` and ``--markdown`` (a path, ``-`` for stdout, or
-    None) and ``--plot``; the terminal table when neither goes to stdout."""
+    None), ``--html`` and ``--plot`` (a path or None), ``--samples`` (a folder for the sample
+    grids as PNG, or None); the terminal table when neither goes to stdout."""
 
     json: str | None
     markdown: str | None
     plot: Path | None
+    html: Path | None = None
+    samples: Path | None = None
 
     def check(self, checkpoints: list[str], data: Path, val_data: Path | None = None) -> None:
         """Fail before the probe on outputs that cannot be written, or would overwrite an
@@ -32,13 +36,19 @@ class Outputs:
 
         parsing.check_output_path(self.json)
         parsing.check_output_path(self.markdown)
+        parsing.check_output_path(None if self.html is None else str(self.html))
         if self.json == "-" and self.markdown == "-":
             raise ConfigError("--json - and --markdown - both want stdout; write one to a file")
         if self.plot is not None:
             from gandoctor.report.plots import check_plot_path
 
             check_plot_path(self.plot)
-        named = {"--json": self.json, "--markdown": self.markdown, "--plot": self.plot}
+        if self.samples is not None:
+            from gandoctor.report.pictures import check_samples_folder
+
+            check_samples_folder(self.samples)
+        named = {"--json": self.json, "--markdown": self.markdown, "--plot": self.plot,
+                 "--html": self.html, "--samples": self.samples}  # fmt: skip
         check_outputs_are_not_inputs(named, checkpoints, data)
         if val_data is not None:
             check_outputs_are_not_inputs(named, [], val_data)
@@ -64,3 +74,12 @@ class Outputs:
             from gandoctor.report.plots import plot_report
 
             plot_report(report, self.plot)
+        if self.html is not None:
+            from gandoctor.report.html import render_html
+            from gandoctor.report.plots import panels_svg
+
+            write_text(str(self.html), render_html(report, panels_svg(report)), write_atomically)
+        if self.samples is not None:
+            from gandoctor.report.pictures import write_sample_grids
+
+            write_sample_grids(report, self.samples)

@@ -112,6 +112,20 @@ def probe(
     ] = None,
     fail_on: FailOnOpt = None,
     markdown: MarkdownOpt = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a self-contained HTML report to PATH: verdict, figures, Figures 1-3 "
+            "and the sample grids (nothing loaded from the network)."
+        ),
+    ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            help="Save 8x8 grids of generated and held-out real samples as PNG into this "
+            "folder (NN_<checkpoint>_generated.png, NN_<checkpoint>_real.png)."
+        ),
+    ] = None,
     baseline: BaselineOpt = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar, no warnings.")
@@ -190,8 +204,8 @@ def probe(
             disc_width=disc_width, plan=plan, threads=threads,
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
-        paths, outputs, device = _share(checkpoints, shard, Outputs(json_out, markdown, plot),
-                                        settings.device)  # fmt: skip
+        outputs = Outputs(json_out, markdown, plot, html, samples)
+        paths, outputs, device = _share(checkpoints, shard, outputs, settings.device)
         outputs.check([*paths, *([disc_checkpoint] if disc_checkpoint else [])], data, val_data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
@@ -235,7 +249,9 @@ def _share(
     from gandoctor.runtime.devices import resolve_device
 
     share = parse_shard(shard, os.environ)
-    named = Outputs(share.path(outputs.json), share.path(outputs.markdown), outputs.plot)
+    by_rank = lambda path: None if path is None else Path(str(share.path(str(path))))  # noqa: E731
+    named = replace(outputs, json=share.path(outputs.json), markdown=share.path(outputs.markdown),
+                    html=by_rank(outputs.html), samples=by_rank(outputs.samples))  # fmt: skip
     return share.take(paths), named, share.device(resolve_device(device))
 
 

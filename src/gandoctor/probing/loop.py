@@ -31,6 +31,7 @@ from gandoctor.probing.budget import TimeBudget
 from gandoctor.probing.graphs import MAX_KEPT_GRAPH_VALUES, kept_graph_bytes
 from gandoctor.probing.interrupt import interruptible
 from gandoctor.probing.noise import InstanceNoise
+from gandoctor.probing.pictures import sample_images
 from gandoctor.probing.plan import (
     budget_of,
     choose_plan,
@@ -79,6 +80,7 @@ def run_probe(
         began = time.perf_counter()
         images = generated(generator, drawn.heldout_latents, real[0].numel())
         generate_seconds = time.perf_counter() - began
+        state.samples = sample_images(images, drawn.heldout_real, output_range)
         state.health = check_health(generator, drawn.heldout_latents, drawn.heldout_real,
                                     config.train_mode, output_range, images)  # fmt: skip
         state.findings = find(None, state.health, config.thresholds)

@@ -14,6 +14,7 @@ from gandoctor.judge.summarise import summarize
 from gandoctor.judge.verdict import overall
 from gandoctor.results.outcome import Finding, ProbeOutcome
 from gandoctor.results.plan import ProbePlan
+from gandoctor.results.sample_images import SampleImages
 from gandoctor.results.series import OPTIONAL_FIGURES, GeneratorHealth, ProbeSeries, Summary
 
 
@@ -32,6 +33,8 @@ class ProbeState:
     plan: ProbePlan | None = None
     """None until the probe was planned (just before D's first step)."""
     summary: Summary | None = None
+    samples: SampleImages | None = None
+    """The images shown in the HTML report; None until the generator made its samples."""
     findings: list[Finding] = field(default_factory=list)
     stop_reason: str = ""
     stopped_early: bool = False
@@ -78,6 +81,7 @@ class ProbeState:
             notes=_small_data_notes(self.heldout_samples, config),
             complete=self.complete,
             plan=self.plan,
+            samples=self.samples,
             **extra,
         )
 

@@ -35,6 +35,29 @@ def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
     checkpoint's own D, measured once and never trained, is a star at the last step, with
     its spread over the latent batches as an error bar."""
     plt = _pyplot()
+    fig = _draw(plt, report)
+    _save(fig, Path(path))
+    plt.close(fig)
+
+
+def panels_svg(report: Report) -> str | None:
+    """The same three panels as an SVG document (for the HTML report), text drawn as
+    paths so that it needs no font; None where matplotlib is not installed."""
+    try:
+        plt = _pyplot()
+    except ConfigError:
+        return None
+    import io
+
+    fig = _draw(plt, report)
+    buffer = io.StringIO()
+    with plt.rc_context({"svg.fonttype": "path", "svg.hashsalt": "gandoctor"}):
+        fig.savefig(buffer, format="svg")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _draw(plt: Any, report: Report) -> Any:
     fig, (acc_ax, mm_ax, ns_ax) = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
     for checkpoint in report.checkpoints:
         series = checkpoint.outcome.series
@@ -72,8 +95,7 @@ def plot_report(report: Report, path: str | os.PathLike[str]) -> None:
         yscale="log",
     )
     acc_ax.legend(fontsize="small")
-    _save(fig, Path(path))
-    plt.close(fig)
+    return fig
 
 
 def _own_d_markers(axes: tuple[Any, Any, Any], own: OwnDiscriminator, step: int, color: str

@@ -9,6 +9,7 @@ from typing import Any
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.results.layers import LayerGradients
 from gandoctor.results.plan import ProbePlan
+from gandoctor.results.sample_images import SampleImages
 from gandoctor.results.samples import CollapseStats
 from gandoctor.results.series import GeneratorHealth, ProbeSeries, Summary
 
@@ -83,3 +84,6 @@ class ProbeOutcome:
     plan: ProbePlan | None = None
     """How the protocol was cut down to fit the probe's time (probing.plan); None when the
     probe stopped before it was planned (a broken generator)."""
+    samples: SampleImages | None = field(default=None, repr=False, compare=False)
+    """A grid's worth of generated and held-out real images (``--html``, ``--samples``);
+    None where the samples are not images. Not part of the JSON."""
