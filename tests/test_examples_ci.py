@@ -42,7 +42,7 @@ def test_workflow_runs_the_gate_with_baseline_summary_and_json() -> None:
     block = text.split("run: >-\n", 1)[1].split("\n\n", 1)[0]  # the folded probe command
     command = " ".join(line.strip() for line in block.splitlines())
     options = probe_options(command)
-    assert {"--data", "--baseline", "--markdown", "--json"} <= set(options)
+    assert {"--data", "--baseline", "--markdown", "--json", "--html", "--samples"} <= set(options)
     assert '--markdown "$GITHUB_STEP_SUMMARY"' in command
 
 
@@ -55,7 +55,9 @@ def test_workflow_yaml_structure() -> None:
     probe = next(s for s in steps if "gandoctor probe" in s.get("run", ""))
     probe_options(probe["run"])
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
-    assert upload["if"] == "always()" and upload["with"]["path"] == "gandoctor-report.json"
+    uploaded = upload["with"]["path"].split()
+    assert upload["if"] == "always()"
+    assert uploaded == ["gandoctor-report.json", "gandoctor-report.html", "gandoctor-samples/"]
     triggers = workflow.get(True, workflow.get("on"))  # YAML 1.1 reads the key `on` as True
     assert triggers == {"pull_request": None, "push": {"branches": ["main"]}}
 
