@@ -1,0 +1,2 @@
+"""Whole training runs: a run folder's snapshots and options (folders), which snapshots to
+probe (selection)."""

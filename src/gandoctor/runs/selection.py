@@ -1,0 +1,135 @@
+"""Which of a run's snapshots to probe: all that fit the time, thinned evenly with the first
+and the last always kept, or by hand (``--every N``, ``--last N``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from gandoctor.errors import ConfigError
+from gandoctor.paths import expand_checkpoints
+from gandoctor.plans import DEFAULT_CPU_SECONDS
+from gandoctor.runs.folders import RunFolder, Snapshot, find_run
+
+SECONDS_PER_SNAPSHOT = DEFAULT_CPU_SECONDS
+"""Each snapshot is given at least one checkpoint's default CPU budget (plans): the budget
+the plan levels were validated at, where every finding kept its full-protocol value
+(README, plan validation). A budget of T seconds therefore probes T / 60 snapshots."""
+
+DEFAULT_RUN_SECONDS = 10 * SECONDS_PER_SNAPSHOT
+"""Without ``--max-seconds``, a run folder is thinned to what ten minutes hold: ten
+snapshots, enough to see a trend and to rank, in the time a CI job or a look at a run
+between experiments allows."""
+
+
+@dataclass(frozen=True)
+class SnapshotChoice:
+    """``--every N``: every N-th snapshot; ``--last N``: the last N; both: every N-th of the
+    last N. The first and the last of the choice are always kept."""
+
+    every: int | None = None
+    last: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("every", "last"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ConfigError(f"{{opt:{name}}} must be at least 1, got {value}")
+
+    @property
+    def by_hand(self) -> bool:
+        return self.every is not None or self.last is not None
+
+
+@dataclass(frozen=True)
+class ChosenRun:
+    """A run and the snapshots chosen from it, with how they were chosen, in words."""
+
+    run: RunFolder
+    chosen: list[Snapshot]
+    how: str
+
+    def to_dict(self) -> dict[str, Any]:
+        run = self.run
+        return {
+            "root": run.root,
+            "kind": run.kind,
+            "options_file": run.options_file,
+            "data_named": run.data_named,
+            "data_found": run.data_path,
+            "snapshots_found": len(run.snapshots),
+            "snapshots_probed": [s.to_dict() for s in self.chosen],
+            "chosen": self.how,
+            "notes": list(run.notes),
+        }
+
+
+def choose(run: RunFolder, choice: SnapshotChoice, max_seconds: float | None) -> ChosenRun:
+    """The snapshots to probe, in training order."""
+    snapshots = run.snapshots
+    if choice.by_hand:
+        picked = snapshots[-choice.last :] if choice.last is not None else snapshots
+        if choice.every is not None:
+            picked = _keep_last(picked[:: choice.every], picked)
+        how = _by_hand(choice, len(picked), len(snapshots))
+        return ChosenRun(run, picked, how)
+    budget = DEFAULT_RUN_SECONDS if max_seconds is None else max_seconds
+    fits = max(2, int(budget // SECONDS_PER_SNAPSHOT))
+    if len(snapshots) <= fits:
+        return ChosenRun(run, list(snapshots), f"all {len(snapshots)} snapshots")
+    picked = [snapshots[i] for i in evenly_spaced(len(snapshots), fits)]
+    limit = "--max-seconds" if max_seconds is not None else "the default ten minutes"
+    how = (
+        f"{fits} of {len(snapshots)} snapshots, evenly spaced with the first and the last, "
+        f"to fit {limit} (at least {SECONDS_PER_SNAPSHOT:.0f} s each); "
+        "--every N or --last N to choose"
+    )
+    return ChosenRun(run, picked, how)
+
+
+def evenly_spaced(count: int, keep: int) -> list[int]:
+    """``keep`` indices of ``range(count)``, evenly spaced, 0 and count - 1 among them."""
+    if keep >= count:
+        return list(range(count))
+    if keep < 2:
+        return [count - 1]
+    return sorted({round(i * (count - 1) / (keep - 1)) for i in range(keep)})
+
+
+def expand_runs(
+    given: Sequence[str | os.PathLike[str]],
+    choice: SnapshotChoice = SnapshotChoice(),
+    max_seconds: float | None = None,
+) -> tuple[list[str], list[ChosenRun]]:
+    """Checkpoint paths from what the user named, run folders replaced by their chosen
+    snapshots; and the runs found. The time budget is shared among the runs."""
+    found = [(item, find_run(item)) for item in given]
+    runs = [run for _, run in found if run is not None]
+    if choice.by_hand and not runs:
+        raise ConfigError("{opt:every} and {opt:last} choose snapshots of a training run folder")
+    share = None if max_seconds is None else max_seconds / max(1, len(runs))
+    paths: list[str] = []
+    chosen: list[ChosenRun] = []
+    for item, run in found:
+        if run is None:
+            paths += expand_checkpoints([item])
+            continue
+        picked = choose(run, choice, share)
+        chosen.append(picked)
+        paths += [s.path for s in picked.chosen]
+    return paths, chosen
+
+
+def _keep_last(picked: list[Snapshot], among: list[Snapshot]) -> list[Snapshot]:
+    return picked if picked[-1] is among[-1] else [*picked, among[-1]]
+
+
+def _by_hand(choice: SnapshotChoice, picked: int, found: int) -> str:
+    parts = []
+    if choice.every is not None:
+        parts.append(f"every {choice.every}th with the last")
+    if choice.last is not None:
+        parts.append(f"of the last {choice.last}")
+    return f"{picked} of {found} snapshots: " + " ".join(parts)
