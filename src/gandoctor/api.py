@@ -14,6 +14,7 @@ from torch import nn
 from gandoctor._version import __version__
 from gandoctor.config import DataOptions, LoadOptions, ProbeConfig, RemedyOptions
 from gandoctor.data import RealData
+from gandoctor.data.labels import conditioned
 from gandoctor.data.reader import DataSource, RealDataReader
 from gandoctor.errors import ConfigError
 from gandoctor.judge.baseline import compare, match
@@ -81,8 +82,10 @@ def probe(
 
     ``checkpoints``: checkpoint paths (files, folders of checkpoints, quoted globs) and/or
     ``torch.nn.Module`` generators, which are probed where they are and left as they were.
-    ``data``: a folder of images, a ``.npy``/``.npz`` file, or a tensor/array of real samples
-    shaped like the generator's output and already in its value range.
+    ``data``: a folder of images (class folders as labels), an NVlabs dataset ``.zip``, a
+    rosinality LMDB, a ``.npy``/``.npz`` file, or a tensor/array of real samples shaped like
+    the generator's output and already in its value range. Where the data carry labels, a
+    conditional generator's fakes get labels at the data's class frequencies.
     ``val_data``: real samples the GAN never trained on (``--val-data``), read like ``data``:
     the checkpoint's own D is asked how it scores them against ``data`` (its r_v).
     ``latent_shape`` and ``output_range`` override what is detected (``--latent-shape``,
@@ -164,7 +167,7 @@ def _probe_one(
     the probe starts and again when the remedy checks start."""
     progress = (lambda s, t: on_progress(name, s, t)) if on_progress else None
     facts = generator_facts(loaded, load_options)
-    spec, output_range = latent_spec(loaded, load_options), loaded.info.output_range
+    spec, output_range = latent_spec(loaded, load_options, real), loaded.info.output_range
     try:
         outcome = run_probe(loaded.module, spec, real.samples, budgeted(), progress, output_range,
                             on_note)  # fmt: skip
@@ -198,7 +201,7 @@ def _with_repeats(
     outcomes = [report.outcome]
     for k, seed in enumerate(range(first + 1, first + seeds), start=1):
         config = replace(budget_for(k), seed=seed)
-        spec, output_range = latent_spec(loaded, load_options), loaded.info.output_range
+        spec, output_range = latent_spec(loaded, load_options, real), loaded.info.output_range
         outcomes.append(run_probe(loaded.module, spec, real.samples, config, None, output_range))
     return replace(report, repeats=Repeats(list(range(first, first + seeds)), outcomes))
 
@@ -279,12 +282,17 @@ def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str
     return facts
 
 
-def latent_spec(loaded: LoadedGenerator, options: LoadOptions) -> LatentSpec:
-    return LatentSpec(
+def latent_spec(
+    loaded: LoadedGenerator, options: LoadOptions, real: RealData | None = None
+) -> LatentSpec:
+    """How G is fed; a conditional G's labels at the class frequencies of ``real`` where
+    the data carry labels (data.labels), uniform otherwise."""
+    spec = LatentSpec(
         loaded.info.latent_shape,
         loaded.info.distribution(options.latent_distribution),
         loaded.info.classes(options.num_classes),
     )
+    return spec if real is None else conditioned(spec, real)
 
 
 def generator_facts(loaded: LoadedGenerator, options: LoadOptions) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Real data for the probe discriminator: a folder of images or a numpy array, as one tensor.
+"""Real data for the probe discriminator, as one tensor: a folder of images (class folders
+as labels), an NVlabs dataset ZIP, a rosinality LMDB, or a numpy array.
 
 Whatever the source, the result is float32 in the generator's output shape and value range,
 so real and generated samples can go through the same discriminator. Loading is
@@ -17,9 +18,12 @@ import numpy as np
 import torch
 
 from gandoctor.config import DataOptions
+from gandoctor.data.archives.lmdb_records import list_lmdb, lmdb_layout
+from gandoctor.data.archives.zipped import is_zip, list_zip
 from gandoctor.data.arrays import load_array_file
-from gandoctor.data.common import RealData, check_target
+from gandoctor.data.common import RealData, check_target, choose
 from gandoctor.data.images import image_extensions, load_folder
+from gandoctor.data.pipeline import image_target, load_images
 from gandoctor.errors import ConfigError, DataError
 
 __all__ = ["RealData", "load_real_data", "real_data_from_tensor"]
@@ -33,10 +37,13 @@ def load_real_data(
     options: DataOptions = DataOptions(),  # noqa: B008 - frozen dataclass, safe as a default
     on_warning: Callable[[str], None] | None = None,
 ) -> RealData:
-    """Read a folder of images, a ``.npy`` or a ``.npz`` file into a :class:`RealData`.
+    """Read a folder of images, an NVlabs dataset ``.zip``, a rosinality LMDB (its folder or
+    ``.mdb`` file), a ``.npy`` or a ``.npz`` file into a :class:`RealData`.
 
     ``sample_shape`` is one generated sample's shape, (C, H, W) or (D,); ``value_range`` is
-    the generator's output range. Raises :class:`DataError` with one line naming the path.
+    the generator's output range. Labels come with the data where a ``dataset.json`` or
+    class folders give them (data.labels). Raises :class:`DataError` with one line naming
+    the path.
     """
     shape, target = check_target(sample_shape, value_range)
     if options.max_images < 2:
@@ -48,14 +55,26 @@ def load_real_data(
         raise DataError(f"data path not found: {source}") from None
     except OSError as exc:
         raise DataError(f"cannot read data path {source}: {exc.strerror or exc}") from None
+    subdir = lmdb_layout(source, mode)
+    if subdir is not None:  # before folders: prepare_data.py's output is a folder
+        _, height, width = image_target(source, shape)
+        chosen = lambda n: choose(n, options.max_images, options.seed).tolist()  # noqa: E731
+        records = list_lmdb(source, subdir, max(height, width), chosen)
+        return load_images(records, shape, target, options, on_warning)
     if stat.S_ISDIR(mode):
         return load_folder(source, shape, target, options, on_warning)
     suffix = Path(source).suffix.lower()
+    if stat.S_ISREG(mode) and is_zip(source):
+        image_target(source, shape)  # before reading the directory: vectors need no images
+        return load_images(list_zip(source, on_warning), shape, target, options, on_warning)
     if stat.S_ISREG(mode) and suffix in (".npy", ".npz"):
         return load_array_file(source, shape, target, options)
     if stat.S_ISREG(mode) and suffix in image_extensions():
         raise DataError(f"{source} is a single image; pass the folder that holds the real images")
-    raise DataError(f"unsupported data path {source}: expected a folder of images, .npy or .npz")
+    raise DataError(
+        f"unsupported data path {source}: expected a folder of images, a dataset .zip, an "
+        "LMDB, .npy or .npz"
+    )
 
 
 def real_data_from_tensor(

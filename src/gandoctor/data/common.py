@@ -18,9 +18,9 @@ from gandoctor.errors import ConfigError, DataError
 class RealData:
     """Real samples, float32 (N, C, H, W) or (N, D) in the generator's range, and their origin.
 
-    ``kind`` is "image folder", "npy", "npz" or "tensor"; ``found`` counts candidate files or
-    array rows, ``used`` the samples loaded (after the cap, minus unreadable files) and
-    ``skipped`` the files that could not be decoded.
+    ``kind`` is "image folder", "zip", "lmdb", "npy", "npz" or "tensor"; ``found`` counts
+    candidate files or array rows, ``used`` the samples loaded (after the cap, minus unreadable
+    files) and ``skipped`` the files that could not be decoded.
     """
 
     samples: torch.Tensor
@@ -31,11 +31,28 @@ class RealData:
     skipped: int
     conversion: str = ""
     """What was done to the data to fit the generator, in words, for the report."""
+    labels: torch.Tensor | None = None
+    """int64 (N,): each sample's class, where the data carry labels (data.labels)."""
+    label_source: str = ""
+    """Where the labels came from: "dataset.json" or "class folders"."""
+    classes: int = 0
+    """How many classes the labels index: the largest label + 1, as NVlabs counts them."""
+
+    def label_counts(self) -> list[int]:
+        """How many samples each class has (empty without labels)."""
+        if self.labels is None:
+            return []
+        return torch.bincount(self.labels, minlength=self.classes).tolist()
 
     def describe(self) -> dict[str, Any]:
-        """A JSON-ready summary for the report."""
+        """A JSON-ready summary for the report; "labels" and "label_counts" only where the
+        data carry labels."""
         names = ("source", "kind", "found", "used", "skipped", "conversion")
-        return {**{name: getattr(self, name) for name in names}, "shape": list(self.samples.shape)}
+        found = {**{name: getattr(self, name) for name in names}, "shape": list(self.samples.shape)}
+        if self.labels is None:
+            return found
+        labels = f"from {self.label_source}, {self.classes} classes"
+        return {**found, "labels": labels, "label_counts": self.label_counts()}
 
 
 def check_target(

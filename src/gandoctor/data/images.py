@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import os
 import struct
-from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps
 
 from gandoctor.config import DataOptions
 from gandoctor.data import cache
-from gandoctor.data.common import RealData, choose, crop_box, most_common, one_line, scale_
-from gandoctor.data.parallel import decode_all
+from gandoctor.data.common import RealData, crop_box, one_line
+from gandoctor.data.labels import DATASET_JSON, MAX_JSON_BYTES, find_labels
+from gandoctor.data.parallel import Decoded
+from gandoctor.data.pipeline import ImageSet, image_target, load_images
 from gandoctor.errors import DataError
-from gandoctor.runtime.resources import check_memory
 
 # Named first when no image is found, because they are the ones users look for.
 _COMMON_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -30,9 +31,7 @@ _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "PA"})
 # count as unreadable and are skipped (the warning is made an error while decoding), so no
 # image larger than the limit is ever decoded.
 _BROKEN_FILE = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, struct.error)
-_DECODE_ERRORS = (*_BROKEN_FILE, Image.DecompressionBombError, Image.DecompressionBombWarning)
-# Bytes per pixel value while loading: the decoded uint8 pixels and the float32 samples.
-_BYTES_PER_VALUE = 1 + 4
+DECODE_ERRORS = (*_BROKEN_FILE, Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
 def image_extensions() -> frozenset[str]:
@@ -85,25 +84,51 @@ def _to_mode(image: Image.Image, mode: str) -> Image.Image:
     return image if image.mode == mode else image.convert(mode)
 
 
+def decode_opened(opened: Image.Image, mode: str, size: tuple[int, int]) -> tuple[np.ndarray, str]:
+    """An opened image as uint8 (H, W) or (H, W, 3), centre-cropped and resized to ``size``
+    (W, H), and its mode and size as stored (for the report)."""
+    stored = f"{opened.mode} {opened.width}x{opened.height}"
+    # JPEG decodes at 1/2, 1/4 or 1/8 scale while both sides stay at least the target's
+    # longer side (either may end up as the height once EXIF rotation is applied).
+    side = max(size)
+    opened.draft(mode, (side, side))
+    image = _to_mode(ImageOps.exif_transpose(opened), mode)
+    top, left, rows, cols = crop_box(image.height, image.width, size[1], size[0])
+    # Cropped first, then resized: ImageOps.fit() resizes with a box, and its bicubic
+    # kernel then reads pixels from outside the crop (a seam of colour at the edges).
+    # Pillow widens the kernel when it shrinks an image, i.e. it antialiases.
+    image = image.crop((left, top, left + cols, top + rows))
+    image = image.resize(size, Image.Resampling.BICUBIC)
+    return np.array(image, dtype=np.uint8), stored  # a copy: torch wants writable memory
+
+
 def _decode_image(file: str, mode: str, size: tuple[int, int]) -> tuple[np.ndarray, str]:
-    """One image as uint8 (H, W) or (H, W, 3), centre-cropped and resized to ``size`` (W, H),
-    and its mode and size as stored (for the report)."""
+    """One image file decoded by :func:`decode_opened`."""
     if not os.path.isfile(file):  # a FIFO named x.png would block the read forever
         raise OSError("not a regular file")
     with Image.open(file) as opened:
-        stored = f"{opened.mode} {opened.width}x{opened.height}"
-        # JPEG decodes at 1/2, 1/4 or 1/8 scale while both sides stay at least the target's
-        # longer side (either may end up as the height once EXIF rotation is applied).
-        side = max(size)
-        opened.draft(mode, (side, side))
-        image = _to_mode(ImageOps.exif_transpose(opened), mode)
-        top, left, rows, cols = crop_box(image.height, image.width, size[1], size[0])
-        # Cropped first, then resized: ImageOps.fit() resizes with a box, and its bicubic
-        # kernel then reads pixels from outside the crop (a seam of colour at the edges).
-        # Pillow widens the kernel when it shrinks an image, i.e. it antialiases.
-        image = image.crop((left, top, left + cols, top + rows))
-        image = image.resize(size, Image.Resampling.BICUBIC)
-        return np.array(image, dtype=np.uint8), stored  # a copy: torch wants writable memory
+        return decode_opened(opened, mode, size)
+
+
+def decode_bytes(name: str, content: bytes, mode: str, size: tuple[int, int]) -> Decoded:
+    """An image held in memory (an archive member) decoded like a file of a folder, or the
+    one-line reason it could not be."""
+    try:
+        with Image.open(io.BytesIO(content)) as opened:
+            return decode_opened(opened, mode, size)
+    except DECODE_ERRORS as exc:
+        return f"{name}: {one_line(exc)}"
+
+
+@dataclass(frozen=True)
+class FolderImages(ImageSet):
+    """The image files under a folder."""
+
+    def decoder(self, mode: str, size: tuple[int, int]) -> Callable[[str], Decoded]:
+        return partial(_decode_or_reason, self.source, mode, size)
+
+    def cache_key(self, chosen: list[str], mode: str, size: tuple[int, int]) -> str | None:
+        return cache.cache_key(self.source, chosen, mode, size)
 
 
 def load_folder(
@@ -113,86 +138,37 @@ def load_folder(
     options: DataOptions,
     on_warning: Callable[[str], None] | None,
 ) -> RealData:
-    if len(shape) != 3:
-        raise DataError(
-            f"{root} holds images, the generator makes {shape[0]}-vectors: "
-            f"save (N, {shape[0]}) .npy"
-        )
-    channels, height, width = shape
-    if channels not in (1, 3):
-        raise DataError(
-            f"{root}: images give 1 or 3 channels, not {channels}; save an (N, C, H, W) .npy"
-        )
+    image_target(root, shape)  # before listing: a vector generator needs no walk
     files = _list_images(root)
     if not files:
-        known = image_extensions()
-        common = [ext for ext in _COMMON_EXTENSIONS if ext in known]
-        hint = f"{', '.join(common)} and {len(known) - len(common)} more"
-        raise DataError(f"no image files found in {root} (looked for {hint})")
-    chosen = [files[i] for i in choose(len(files), options.max_images, options.seed)]
-    check_memory(
-        len(chosen) * channels * height * width * _BYTES_PER_VALUE,
-        lambda needed, available: (
-            f"{root}: {len(chosen)} images at {channels}x{height}x{width} need about {needed} "
-            f"of memory but only {available} is available; pass a smaller {{opt:max_images}}"
-        ),
-        DataError,
-    )
-    mode = "L" if channels == 1 else "RGB"
-    size = (width, height)
-    # The cache key needs a stat of each chosen file: cheap next to decoding it.
-    key = cache.cache_key(root, chosen, mode, size) if options.cache else None
-    decoded = cache.load(key) if key else None
-    if decoded is None:
-        decoded = _decode_files(root, chosen, mode, size)
-        if key:
-            cache.store(key, decoded)
-    used, failures, stored = len(decoded.pixels), decoded.failures, decoded.stored
-    pixels = torch.from_numpy(decoded.pixels)
-    samples = (pixels.permute(0, 3, 1, 2) if pixels.ndim == 4 else pixels.unsqueeze(1)).float()
-    if used < 2:
-        first = f" (first: {failures[0]})" if failures else ""
-        raise DataError(f"{used} of {len(chosen)} image files in {root} could be read{first}")
-    if failures and on_warning is not None:
-        sampled = "sampled " if len(chosen) < len(files) else ""
-        on_warning(
-            f"skipped {len(failures)} of {len(chosen)} {sampled}files that could not be read "
-            f"as images (first: {failures[0]})"
-        )
-    scale_(samples, (0.0, 255.0), value_range)
-    conversion = (
-        f"{most_common(stored)} -> {mode} {width}x{height} (centre crop to the aspect ratio, "
-        f"bicubic resize), values 0..255 -> [{value_range[0]:g}, {value_range[1]:g}]"
-    )
-    return RealData(samples, root, "image folder", len(files), used, len(failures), conversion)
+        raise DataError(f"no image files found in {root} (looked for {looked_for()})")
+    labels = find_labels(files, _dataset_json(root), root, on_warning)
+    return load_images(FolderImages(root, files, labels), shape, value_range, options, on_warning)
 
 
-def _decode_files(
-    root: str, chosen: list[str], mode: str, size: tuple[int, int]
-) -> cache.DecodedImages:
-    """Decode the chosen files (relative to ``root``) to uint8 pixels of ``size`` (W, H),
-    in file order whatever the number of worker processes."""
-    # Preallocated to the files chosen: memory is bounded by the cap.
-    shape = (len(chosen), size[1], size[0]) + ((3,) if mode == "RGB" else ())
-    pixels = np.empty(shape, dtype=np.uint8)
-    used = 0
-    failures: list[str] = []
-    stored: Counter[str] = Counter()
-    image_bytes = pixels[0].nbytes if len(chosen) else 0
-    for batch in decode_all(chosen, partial(_decode_or_reason, root, mode, size), image_bytes):
-        failures += batch.failures
-        stored.update(batch.stored)
-        if batch.pixels is not None:
-            pixels[used : used + len(batch.pixels)] = batch.pixels
-            used += len(batch.pixels)
-    return cache.DecodedImages(pixels[:used].copy() if used < len(chosen) else pixels,
-                               stored, failures)  # fmt: skip
+def looked_for() -> str:
+    """The image extensions, the common ones by name."""
+    known = image_extensions()
+    common = [ext for ext in _COMMON_EXTENSIONS if ext in known]
+    return f"{', '.join(common)} and {len(known) - len(common)} more"
 
 
-def _decode_or_reason(
-    root: str, mode: str, size: tuple[int, int], relative: str
-) -> tuple[np.ndarray, str] | str:
+def _dataset_json(root: str) -> bytes | None:
+    """The bytes of NVlabs' dataset.json beside a folder's images, None where there is none."""
+    path = os.path.join(root, DATASET_JSON)
+    try:
+        if not os.path.isfile(path):
+            return None
+        if os.path.getsize(path) > MAX_JSON_BYTES:
+            raise DataError(f"{path} is larger than {MAX_JSON_BYTES >> 20} MiB; not read")
+        with open(path, "rb") as handle:
+            return handle.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _decode_or_reason(root: str, mode: str, size: tuple[int, int], relative: str) -> Decoded:
     try:
         return _decode_image(os.path.join(root, relative), mode, size)
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         return f"{relative}: {one_line(exc)}"

@@ -24,6 +24,15 @@ from gandoctor.errors import ConfigError, DataError
 Decoded = tuple[np.ndarray, str] | str
 """One file's pixels and its stored mode and size, or a one-line reason it was skipped."""
 
+
+class Damaged(str):
+    """The reason of a file that an archive could not give back intact (a bad CRC, a cut
+    member, a missing record): not a bad image to skip but a damaged archive, an error.
+    A str, so it travels from a worker process like any reason."""
+
+    __slots__ = ()
+
+
 # A worker process costs tens of milliseconds to start: worth it from this many files each.
 MIN_FILES_PER_WORKER = 256
 MAX_WORKERS = 8
@@ -95,6 +104,8 @@ class DecodedBatch:
     pixels: np.ndarray | None
     stored: list[str]
     failures: list[str]
+    kept: list[bool]
+    """Per file of the batch, whether it decoded (its pixels are in ``pixels``)."""
 
 
 def decode_all(
@@ -117,7 +128,8 @@ def decode_all(
     try:
         for (pixels, reasons), stored in loader:
             failures = [reason for reason in reasons if reason is not None]
-            yield DecodedBatch(None if pixels is None else pixels.numpy(), stored, failures)
+            kept = [reason is None for reason in reasons]
+            yield DecodedBatch(None if pixels is None else pixels.numpy(), stored, failures, kept)
     except RuntimeError as exc:  # a worker died (out of memory or shared memory)
         raise DataError(
             f"an image-decoding worker process failed ({one_line(exc)}); set "

@@ -22,6 +22,10 @@ class LatentSpec:
     num_classes: int | None = None
     """Conditional generators: labels uniform over this many classes go in as ``G(z, y)``
     (the calling convention torch-fidelity uses)."""
+    label_weights: tuple[float, ...] | None = None
+    """Where set, one weight per class (the real data's class frequencies, data.labels):
+    labels are drawn with these weights instead of uniformly, so that the fakes hold the
+    classes as often as the real samples D compares them with."""
 
     @classmethod
     def of(cls, latent: LatentSpec | Sequence[int]) -> LatentSpec:
@@ -38,12 +42,19 @@ class LatentSpec:
             z = torch.randn((n, *self.shape), generator=rng)
         if self.num_classes is None:
             return (z.to(device),)
-        labels = torch.randint(self.num_classes, (n,), generator=rng)
+        if self.label_weights is None:
+            labels = torch.randint(self.num_classes, (n,), generator=rng)
+        else:
+            weights = torch.tensor(self.label_weights, dtype=torch.float64)
+            labels = torch.multinomial(weights, n, replacement=True, generator=rng)
         return z.to(device), labels.to(device)
 
     def describe(self) -> str:
         text = f"{self.distribution} {self.shape}"
-        return text if self.num_classes is None else f"{text} with {self.num_classes} classes"
+        if self.num_classes is None:
+            return text
+        drawn = " at the data's class frequencies" if self.label_weights is not None else ""
+        return f"{text} with {self.num_classes} classes{drawn}"
 
 
 def first(inputs: GeneratorInputs, n: int) -> GeneratorInputs:
