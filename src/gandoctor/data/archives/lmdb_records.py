@@ -60,13 +60,13 @@ def _open_env(path: str, subdir: bool) -> Any:
         env = lmdb.open(path, subdir=subdir, readonly=True, lock=False, readahead=False,
                         meminit=False, create=False, max_readers=8)  # fmt: skip
     except lmdb.Error as exc:
-        raise DataError(f"cannot read {path} as an LMDB: {one_line(exc)}") from None
+        raise DataError(f"cannot read {path} as an LMDB: {_reason(path, exc)}") from None
     try:
         needed = (env.info()["last_pgno"] + 1) * env.stat()["psize"]
         size = os.path.getsize(data_file)
     except (lmdb.Error, OSError) as exc:
         env.close()
-        raise DataError(f"cannot read {path} as an LMDB: {one_line(exc)}") from None
+        raise DataError(f"cannot read {path} as an LMDB: {_reason(path, exc)}") from None
     if size < needed:
         env.close()
         raise DataError(f"{path} is cut short: {DATA_FILE} holds {size} of {needed} bytes")
@@ -79,6 +79,11 @@ def _lmdb_error() -> type[Exception]:
     import lmdb
 
     return lmdb.Error
+
+
+def _reason(path: str, exc: BaseException) -> str:
+    """lmdb's message without the path it starts with (the error names it once)."""
+    return one_line(exc).removeprefix(f"{path}: ")
 
 
 def _length(txn: Any, path: str) -> int:
@@ -206,7 +211,7 @@ def list_lmdb(path: str, subdir: bool, side: int, chosen: Callable[[int], list[i
             cursor = txn.cursor()
             missing = [names[i] for i in chosen(length) if not cursor.set_key(names[i].encode())]
     except _lmdb_error() as exc:
-        raise DataError(f"cannot read {path} as an LMDB: {one_line(exc)}") from None
+        raise DataError(f"cannot read {path} as an LMDB: {_reason(path, exc)}") from None
     finally:
         env.close()
     if missing:

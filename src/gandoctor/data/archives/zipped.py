@@ -98,7 +98,7 @@ def _open(path: str) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(path, mode="r")
     except _READ_ERRORS as exc:
-        raise DataError(f"cannot read {path} as a ZIP archive: {one_line(exc)}") from None
+        raise DataError(f"cannot read {path} as a ZIP archive: {_why(path, exc)}") from None
     try:
         problem = _archive_problem(archive, os.path.getsize(path))
     except OSError as exc:
@@ -107,6 +107,18 @@ def _open(path: str) -> zipfile.ZipFile:
         archive.close()
         raise DataError(f"{path}: {problem}")
     return archive
+
+
+def _why(path: str, exc: BaseException) -> str:
+    """zipfile's reason, with the likely cause where a ZIP's start has no end."""
+    try:
+        with open(path, "rb") as handle:
+            starts_like_a_zip = handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        starts_like_a_zip = False
+    if starts_like_a_zip and isinstance(exc, zipfile.BadZipFile):
+        return f"{one_line(exc)}; it starts as one but has no directory at its end (cut short?)"
+    return one_line(exc)
 
 
 def _read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
