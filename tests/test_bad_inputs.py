@@ -812,3 +812,147 @@ def test_a_message_of_user_code_is_cut_to_three_lines_and_kept_whole_in_a_log(
     whole = log.read_text(encoding="utf-8")
     assert len(whole) > 20_000 and "ValueError: cannot use" in whole
     log.unlink()
+
+
+# --- data archives (issue 24): broken and hostile ZIPs and LMDBs ---------------------------
+# Made the way dataset_tool.py and prepare_data.py make them (tests/datasets_made.py), then
+# broken. Each ends in exit 2 and one line, and leaves the archive as it was: no lock file,
+# no extracted member.
+
+
+def digit_pixels(count: int = 6) -> np.ndarray:
+    return ((_digits(16)[:count, 0].numpy() + 1) * 127.5).round().astype(np.uint8)
+
+
+def nvlabs_archive(tmp: Path, labels: list[int] | None = None) -> Path:
+    from datasets_made import nvlabs_zip
+
+    return nvlabs_zip(tmp / "data.zip", digit_pixels(), labels)
+
+
+def replaced_member(path: Path, name: str, content: bytes, method: int = zipfile.ZIP_STORED):
+    """The archive with member ``name``'s bytes replaced (written as ``method``)."""
+    members = {}
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+    members[name] = content
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data, compress_type=method)
+    return path
+
+
+def records(tmp: Path, **kwargs: object) -> Path:
+    """prepare_data.py's LMDB of six digits at 16 px, its writer's lock file removed."""
+    from datasets_made import rosinality_lmdb
+
+    pictures = [Image.fromarray(p) for p in digit_pixels()]
+    path = rosinality_lmdb(tmp / "lmdb", pictures, (16,), **kwargs)  # type: ignore[arg-type]
+    (path / "lock.mdb").unlink()
+    return path
+
+
+ARCHIVE_CASES: dict[str, Case] = {}
+
+
+def archive_case(function: Case) -> Case:
+    ARCHIVE_CASES[function.__name__.removeprefix("case_")] = function
+    return function
+
+
+@archive_case
+def case_zip_bomb(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = replaced_member(nvlabs_archive(tmp), "00000/img00000003.png", bytes(16 * 2**20),
+                           zipfile.ZIP_DEFLATED)  # fmt: skip
+    return probe_args(inputs.ckpt, path), (str(path), "zip bomb", "00000/img00000003.png")
+
+
+@archive_case
+def case_zip_member_climbs_out(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = replaced_member(nvlabs_archive(tmp), "../../outside.png", b"\x89PNG")
+    return probe_args(inputs.ckpt, path), (str(path), "../../outside.png", "climbs out")
+
+
+@archive_case
+def case_truncated_zip(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = nvlabs_archive(tmp)
+    path.write_bytes(path.read_bytes()[:-200])  # the central directory cut off
+    return probe_args(inputs.ckpt, path), (str(path), "cut short?")
+
+
+@archive_case
+def case_zip_with_a_corrupt_member(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = nvlabs_archive(tmp)
+    raw = bytearray(path.read_bytes())
+    raw[120] ^= 0xFF  # inside the first PNG's bytes: its CRC no longer matches
+    path.write_bytes(bytes(raw))
+    return probe_args(inputs.ckpt, path), (str(path), "damaged member", "Bad CRC-32")
+
+
+@archive_case
+def case_dataset_json_malformed(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = replaced_member(nvlabs_archive(tmp, [0] * 6), "dataset.json", b'{"labels": [1, 2')
+    return probe_args(inputs.ckpt, path), (str(path), "dataset.json is not valid JSON")
+
+
+@archive_case
+def case_dataset_json_labels_do_not_match(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    labels = json.dumps({"labels": [["00000/img00000000.png", 1], ["other.png", 2]]}).encode()
+    path = replaced_member(nvlabs_archive(tmp, [0] * 6), "dataset.json", labels)
+    return probe_args(inputs.ckpt, path), (str(path), "no label for 5 of 6 images")
+
+
+@archive_case
+def case_lmdb_without_length(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = records(tmp, length=-1)
+    return probe_args(inputs.ckpt, path), (str(path), "no 'length' record")
+
+
+@archive_case
+def case_lmdb_length_beyond_its_records(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = records(tmp, length=60)
+    return probe_args(inputs.ckpt, path), (str(path), "54 of its 16 px records are missing")
+
+
+@archive_case
+def case_lmdb_cut_short(tmp: Path, inputs: Inputs, _: pytest.MonkeyPatch):
+    path = records(tmp)
+    data = path / "data.mdb"
+    data.write_bytes(data.read_bytes()[: 3 * 4096])
+    return probe_args(inputs.ckpt, path), (str(path), "cut short")
+
+
+@archive_case
+def case_lmdb_without_the_package(tmp: Path, inputs: Inputs, mp: pytest.MonkeyPatch):
+    path = records(tmp)
+    mp.setitem(sys.modules, "lmdb", None)  # import lmdb raises ImportError
+    return probe_args(inputs.ckpt, path), (str(path), 'pip install "gandoctor[runs]"')
+
+
+@pytest.mark.parametrize("name", sorted(ARCHIVE_CASES))
+def test_bad_archive_is_one_line_and_writes_nothing(
+    name: str, inputs: Inputs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args, needles = ARCHIVE_CASES[name](tmp_path, inputs, monkeypatch)
+    before = snapshot(tmp_path)
+    assert_one_line_error(invoke(*args), needles)
+    assert snapshot(tmp_path) == before  # no lock file, extracted member, report or cache
+
+
+def test_archives_and_class_folders_are_probed(inputs: Inputs, tmp_path: Path) -> None:
+    """The three forms load through the command line and say so in the JSON."""
+    from datasets_made import class_folders, nvlabs_zip, rosinality_lmdb
+
+    pixels = digit_pixels(32)
+    classes = [i % 3 for i in range(32)]
+    zipped = nvlabs_zip(tmp_path / "data.zip", pixels, classes)
+    lmdb = rosinality_lmdb(tmp_path / "lmdb", [Image.fromarray(p) for p in pixels], (16, 32))
+    folders = class_folders(tmp_path / "classes", pixels, ["abc"[c] for c in classes])
+    for data, kind, labels in (
+        (zipped, "zip", "from dataset.json, 3 classes"),
+        (lmdb, "lmdb", None),
+        (folders, "image folder", "from class folders, 3 classes"),
+    ):
+        checkpoint, _ = probe_json(*probe_args(inputs.ckpt, data))
+        assert (checkpoint["data"]["kind"], checkpoint["data"]["used"]) == (kind, 32)
+        assert checkpoint["data"].get("labels") == labels
