@@ -294,6 +294,15 @@ def on_files(files: Any, config: Any) -> Any:
     return files
 
 
+# Sphinx roles in docstrings (``:func:`probe```), which mkdocstrings leaves as text before
+# the code span; the span alone reads right.
+_SPHINX_ROLE = re.compile(r":(?:py:)?(?:func|class|meth|mod|attr|data|exc|obj|const):(?=<code>)")
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return _SPHINX_ROLE.sub("", html)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     from mkdocs.exceptions import PluginError
 

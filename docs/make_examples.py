@@ -1,6 +1,6 @@
 """Run the commands whose output the documentation shows; write their outputs to docs/generated/.
 
-    python docs/make_examples.py                 # every example (about 5 minutes on 2 CPU cores)
+    python docs/make_examples.py                 # every example (about 6 minutes on 2 CPU cores)
     python docs/make_examples.py layers inspect  # only those
 
 The pages include the files with pymdownx.snippets (``--8<-- "docs/generated/NAME"``), so the
