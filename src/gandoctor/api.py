@@ -30,7 +30,6 @@ from gandoctor.loading.generator.in_memory import (
 from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.nn.metrics import relative_difference
-from gandoctor.paths import expand_checkpoints
 from gandoctor.probing import own_discriminator as own_d
 from gandoctor.probing.budget import share_budget
 from gandoctor.probing.interrupt import ProbeInterrupted
@@ -40,6 +39,8 @@ from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.saved import load_baseline
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.repeats import Repeats
+from gandoctor.runs.expand import generator_items
+from gandoctor.runs.selection import SnapshotChoice, missing_data, run_data
 from gandoctor.runtime.allocator import release_freed_memory
 from gandoctor.runtime.devices import resolve_device
 from gandoctor.runtime.precision import resolve_precision
@@ -62,7 +63,7 @@ class ProbeInterruptedWithReport(ProbeInterrupted):
 
 def probe(
     checkpoints: Generator | Sequence[Generator],
-    data: DataSource,
+    data: DataSource | None = None,
     *,
     val_data: DataSource | None = None,
     latent_shape: Sequence[int] | None = None,
@@ -77,6 +78,7 @@ def probe(
     remedies: RemedyOptions | None = None,
     seeds: int = 1,
     on_note: Callable[[str], None] | None = None,
+    snapshots: SnapshotChoice | None = None,
 ) -> Report:
     """Probe each generator against the real data and return the report.
 
@@ -100,11 +102,18 @@ def probe(
     on the data read once; the verdict and the gate go by the majority
     (``results.repeats``). ``config.max_seconds`` is shared among all of those probes.
     ``on_note`` hears the thread count and each probe's plan with its predicted time.
+    A training run's folder (NVlabs, rosinality, Lightning: runs.folders) stands for its
+    snapshots in training order, thinned to fit the time or chosen by ``snapshots``
+    (runs.selection); ``data`` may then be None where the run's options name a data set
+    that exists here. The report's ``runs`` says what was found and chosen.
     """
     if seeds < 1:
         raise ConfigError(f"{{opt:seeds}} must be at least 1, got {seeds}")
     started = time.perf_counter()
-    items = _generator_items(checkpoints)
+    items, runs = generator_items(checkpoints, snapshots, config.max_seconds if config else None)
+    data = data if data is not None else run_data(runs)
+    if data is None:
+        raise ConfigError(missing_data(runs))
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
     load_options = replace(load_options, device=resolve_device(load_options.device))
     config = _probe_config(config, items, load_options)
@@ -123,6 +132,7 @@ def probe(
     generators = [_load(i, n, load_options, config) for i, n in zip(items, names, strict=True)]
     reader = RealDataReader(data_options, on_warning)
     reports: list[CheckpointReport] = []
+    found = [run.to_dict() for run in runs]
     try:
         for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
             shape, value_range = loaded.info.output_shape, loaded.info.output_range
@@ -140,9 +150,9 @@ def probe(
             release_freed_memory()  # what the probe freed, back to the system (allocator)
     except KeyboardInterrupt as interrupt:
         # The checkpoints probed so far, the one cut short marked incomplete (probing.interrupt).
-        partial = Report(reports, config, gate, __version__) if reports else None
+        partial = Report(reports, config, gate, __version__, runs=found) if reports else None
         raise ProbeInterruptedWithReport(getattr(interrupt, "outcome", None), partial) from None
-    report = Report(reports, config, gate, __version__)
+    report = Report(reports, config, gate, __version__, runs=found)
     if saved is None:
         return report
     probed = [(c.checkpoint, c.outcome) for c in reports]
@@ -223,20 +233,6 @@ def _names(items: list[str | nn.Module]) -> list[str]:
     modules = [item for item in items if isinstance(item, nn.Module)]
     module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
     return [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]
-
-
-def _generator_items(given: Generator | Sequence[Generator]) -> list[str | nn.Module]:
-    """Modules as they are, paths expanded (folders, globs); an nn.Sequential is one module,
-    not a sequence of generators."""
-    listed = [given] if isinstance(given, str | os.PathLike | nn.Module) else list(given)
-    items: list[str | nn.Module] = []
-    for item in listed:
-        if not isinstance(item, str | os.PathLike | nn.Module):
-            raise ConfigError(
-                f"expected checkpoint paths or torch.nn.Module generators, got {item!r}"
-            )
-        items += [item] if isinstance(item, nn.Module) else expand_checkpoints([item])
-    return items
 
 
 def _with_overrides(

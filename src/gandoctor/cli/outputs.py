@@ -29,7 +29,9 @@ class Outputs:
     html: Path | None = None
     samples: Path | None = None
 
-    def check(self, checkpoints: list[str], data: Path, val_data: Path | None = None) -> None:
+    def check(
+        self, checkpoints: list[str], data: Path | None, val_data: Path | None = None
+    ) -> None:
         """Fail before the probe on outputs that cannot be written, or would overwrite an
         input."""
         from gandoctor.paths import check_outputs_are_not_inputs

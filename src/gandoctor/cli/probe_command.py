@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +35,7 @@ from gandoctor.cli.options import (
     TrustOpt,
 )
 from gandoctor.cli.outputs import Outputs
+from gandoctor.cli.run_items import expand, run_data, share
 from gandoctor.cli.settings_options import (
     BaselineOpt,
     BatchOpt,
@@ -67,8 +67,14 @@ _DATA = DataOptions()
 def probe(
     checkpoints: Annotated[list[Path], typer.Argument(help="Generator checkpoint(s).")],
     data: Annotated[
-        Path, typer.Option("--data", "-d", help="Folder of real images, or .npy/.npz.")
-    ],
+        Path | None,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Real data: a folder of images, or .npy/.npz. Optional for a training run "
+            "folder whose options name a data set that exists here.",
+        ),
+    ] = None,
     arch: ArchOpt = None,
     arch_kwargs: ArchKwargsOpt = None,
     latent_shape: LatentOpt = None,
@@ -173,6 +179,17 @@ def probe(
             "and the gate go by the majority."
         ),
     ] = 1,
+    every: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Of a training run folder, probe every N-th snapshot (and the last).",
+        ),
+    ] = None,
+    last: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Of a training run folder, probe the last N snapshots."),
+    ] = None,
     noise_levels: Annotated[
         str | None,
         typer.Option(
@@ -205,7 +222,9 @@ def probe(
             fail_on=fail_on, baseline=None if baseline is None else str(baseline),
         )  # fmt: skip
         outputs = Outputs(json_out, markdown, plot, html, samples)
-        paths, outputs, device = _share(checkpoints, shard, outputs, settings.device)
+        items, paths, runs = expand(checkpoints, every, last, settings.max_seconds)
+        items, outputs, device = share(items, paths, shard, outputs, settings.device)
+        data = data if data is not None else run_data(runs, _note if not quiet else None)
         outputs.check([*paths, *([disc_checkpoint] if disc_checkpoint else [])], data, val_data)
         load = parsing.load_options(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
@@ -221,7 +240,7 @@ def probe(
         retain_freed_memory()  # process-wide, so the command line's choice (runtime.allocator)
         with partial_reports(outputs.json, outputs.markdown), _progress(quiet) as on_progress:
             report = run_probe(
-                paths, data, val_data=val_data, load_options=load,
+                items, data, val_data=val_data, load_options=load,
                 data_options=settings.data_options(cache),
                 config=settings.probe_config(device, per_layer=layers, own_discriminator=own_d),
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
@@ -233,26 +252,6 @@ def probe(
             report = replace(report, config_file=str(project.path))
         outputs.emit(report)
     raise typer.Exit(report.exit_code)
-
-
-def _share(
-    checkpoints: list[Path], shard: str | None, outputs: Outputs, device: str
-) -> tuple[list[str], Outputs, str]:
-    """The checkpoints this process probes, its outputs and its device: all of them as
-    given, or with ``--shard`` this rank's share, outputs named by rank, and its GPU."""
-    from gandoctor.paths import expand_checkpoints
-
-    paths: list[str] = expand_checkpoints(checkpoints)
-    if shard is None:
-        return paths, outputs, device
-    from gandoctor.cli.sharding import parse_shard
-    from gandoctor.runtime.devices import resolve_device
-
-    share = parse_shard(shard, os.environ)
-    by_rank = lambda path: None if path is None else Path(str(share.path(str(path))))  # noqa: E731
-    named = replace(outputs, json=share.path(outputs.json), markdown=share.path(outputs.markdown),
-                    html=by_rank(outputs.html), samples=by_rank(outputs.samples))  # fmt: skip
-    return share.take(paths), named, share.device(resolve_device(device))
 
 
 @contextmanager

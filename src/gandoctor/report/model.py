@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gandoctor.config import ProbeConfig
@@ -92,6 +92,9 @@ class Report:
     """The comparison with ``--baseline``; its regressions also fail the gate."""
     config_file: str | None = None
     """The pyproject.toml whose ``[tool.gandoctor]`` table set options, if any."""
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    """The training run folders among the checkpoints, with the snapshots chosen from each
+    (runs.selection.ChosenRun.to_dict); empty where none was given."""
 
     @property
     def verdict(self) -> Verdict:
@@ -131,6 +134,7 @@ class Report:
             "checkpoints": [c.to_dict() for c in self.checkpoints],
             "baseline": self.baseline.to_dict() if self.baseline is not None else None,
             "config_file": self.config_file,
+            "runs": self.runs,
         }
 
     def to_json(self, indent: int | None = 2) -> str:

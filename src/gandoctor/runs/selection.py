@@ -102,24 +102,23 @@ def expand_runs(
     given: Sequence[str | os.PathLike[str]],
     choice: SnapshotChoice = SnapshotChoice(),
     max_seconds: float | None = None,
-) -> tuple[list[str], list[ChosenRun]]:
-    """Checkpoint paths from what the user named, run folders replaced by their chosen
-    snapshots; and the runs found. The time budget is shared among the runs."""
+) -> list[tuple[list[str], ChosenRun | None]]:
+    """For each item the user named, its checkpoint paths and, for a run folder, the run
+    (its chosen snapshots); a folder or glob gives its checkpoints and None. The time
+    budget is shared among the runs."""
     found = [(item, find_run(item)) for item in given]
-    runs = [run for _, run in found if run is not None]
-    if choice.by_hand and not runs:
+    count = sum(run is not None for _, run in found)
+    if choice.by_hand and not count:
         raise ConfigError("{opt:every} and {opt:last} choose snapshots of a training run folder")
-    share = None if max_seconds is None else max_seconds / max(1, len(runs))
-    paths: list[str] = []
-    chosen: list[ChosenRun] = []
+    share = None if max_seconds is None else max_seconds / max(1, count)
+    expanded: list[tuple[list[str], ChosenRun | None]] = []
     for item, run in found:
         if run is None:
-            paths += expand_checkpoints([item])
-            continue
-        picked = choose(run, choice, share)
-        chosen.append(picked)
-        paths += [s.path for s in picked.chosen]
-    return paths, chosen
+            expanded.append((expand_checkpoints([item]), None))
+        else:
+            picked = choose(run, choice, share)
+            expanded.append(([s.path for s in picked.chosen], picked))
+    return expanded
 
 
 def _keep_last(picked: list[Snapshot], among: list[Snapshot]) -> list[Snapshot]:
@@ -133,3 +132,17 @@ def _by_hand(choice: SnapshotChoice, picked: int, found: int) -> str:
     if choice.last is not None:
         parts.append(f"of the last {choice.last}")
     return f"{picked} of {found} snapshots: " + " ".join(parts)
+
+
+def run_data(runs: list[ChosenRun]) -> str | None:
+    """The data set named by the first run whose options name one that exists here."""
+    return next((r.run.data_path for r in runs if r.run.data_path is not None), None)
+
+
+def missing_data(runs: list[ChosenRun]) -> str:
+    """Why there is no real data to probe against, in one line."""
+    named = [f"{r.run.data_named} ({r.run.options_file or r.run.root})" for r in runs
+             if r.run.data_named]  # fmt: skip
+    if named:
+        return f"no real data: the run names {named[0]}, which is not here; pass {{opt:data}}"
+    return "no real data: pass {opt:data} (a folder of images, .npy/.npz, a dataset ZIP or LMDB)"
