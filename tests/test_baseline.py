@@ -68,6 +68,9 @@ def saved(rep: Report, path: Path) -> Baseline:
 
 def regressions(now: Report, then: Report, tmp_path: Path) -> dict[str, Any]:
     comparison = compared(now, saved(then, tmp_path / "base.json"))
+    # Each regression and comparison is named by its checkpoint, whatever the figure.
+    assert [c.checkpoint for c in comparison.checkpoints] == [c.checkpoint for c in now.checkpoints]
+    assert {name for name, _ in comparison.regressions} <= {c.checkpoint for c in now.checkpoints}
     return {r.figure: (r.baseline, r.current) for _, r in comparison.regressions}
 
 

@@ -132,7 +132,7 @@ def _compare_one(
         found.append(Regression("verdict", str(then.verdict), str(now.verdict),
                                 f"verdict {then.verdict} -> {now.verdict}"))  # fmt: skip
     found += _saturation(then, sat, t.regression_saturation_share)
-    for name, label, before, after, tolerance in (
+    for figure, label, before, after, tolerance in (
         ("minimax_decades_lost", "the minimax gradient lost", then.minimax_decades_lost, lost,
          t.regression_decades),
         ("nonsat_growth_after_peak", "the -log D gradient grew after the minimax peak",
@@ -143,7 +143,7 @@ def _compare_one(
                 f"{label} {after:.2f} decades against {before:.2f} in the baseline "
                 f"(tolerance +{tolerance:g})"
             )
-            found.append(Regression(name, before, after, message))
+            found.append(Regression(figure, before, after, message))
     # A broken baseline was judged on nothing but being broken, so any other fail-level
     # finding now is news about a generator that works, not a regression.
     for code in fails if then.verdict != Verdict.BROKEN else ():
