@@ -2,19 +2,171 @@
 
 from __future__ import annotations
 
+import glob
+import json
+import subprocess
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from jsonschema import Draft202012Validator
 from PIL import Image
 from torch import nn
 
 from gandoctor.loading import DCGANGenerator
+from gandoctor.preflight.result import SCHEMA as PREFLIGHT_SCHEMA
+from gandoctor.preflight.result import PreflightReport
+from gandoctor.report import merge
+from gandoctor.report.model import SCHEMA as REPORT_SCHEMA
+from gandoctor.report.model import Report, strict_json
 
 LATENT = 16
 RESOLUTION = 16
+
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+SCHEMA_FILES = {REPORT_SCHEMA: "report.schema.json", PREFLIGHT_SCHEMA: "preflight.schema.json"}
+"""The JSON Schema of each schema id gandoctor writes (schema/build.py makes them)."""
+
+
+class SchemaViolation(Exception):
+    """A report gandoctor made does not follow its published JSON Schema."""
+
+
+@cache
+def schema_validator(schema_id: str) -> Draft202012Validator:
+    """The validator of ``schema_id``, compiled once per session."""
+    schema = json.loads((SCHEMA_DIR / SCHEMA_FILES[schema_id]).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def check_against_schema(report: dict[str, Any], schema_id: str | None = None) -> None:
+    """Raise SchemaViolation unless ``report``, as its JSON is written (strict JSON: NaN and
+    infinities as null, tuples as lists), follows the schema of ``schema_id`` (by default
+    the one its ``schema`` key names)."""
+    written = json.loads(strict_json(report))
+    schema_id = schema_id or written.get("schema")
+    errors = sorted(schema_validator(schema_id).iter_errors(written), key=lambda e: e.json_path)
+    if errors:
+        shown = "\n".join(f"  {e.json_path}: {e.message[:300]}" for e in errors[:8])
+        more = f"\n  ... and {len(errors) - 8} more" if len(errors) > 8 else ""
+        raise SchemaViolation(
+            f"a {schema_id} report does not follow schema/{SCHEMA_FILES[schema_id]} "
+            f"(edit schema/build.py and run it where a key was added or changed):\n"
+            f"{shown}{more}"
+        )
+
+
+def check_cli_output(
+    args: Any,
+    returncode: int | None,
+    stdout: Any,
+    check: Callable[[dict[str, Any]], None] = check_against_schema,
+) -> None:
+    """Validate the JSON report a finished ``gandoctor`` process wrote with ``--json``:
+    the file (each shard's, for a ``{rank}`` path), or stdout for ``--json -``. Anything
+    that is not one of gandoctor's reports (an inspect, a usage error's exit 2) is left
+    alone: the test that ran it judges that."""
+    if not isinstance(args, Sequence) or isinstance(args, str | bytes):
+        return
+    argv = [str(a) for a in args]
+    if not any(Path(a).name == "gandoctor" for a in argv) or "--json" not in argv:
+        return
+    at = argv.index("--json") + 1
+    if returncode in (None, 2) or at >= len(argv):
+        return
+    target = argv[at]
+    if target == "-":
+        texts = [stdout.decode() if isinstance(stdout, bytes) else stdout]
+    else:
+        pattern = glob.escape(target).replace(glob.escape("{rank}"), "*")
+        texts = [Path(p).read_bytes().decode(errors="replace") for p in glob.glob(pattern)]
+    for text in texts:
+        try:
+            report = json.loads(text) if isinstance(text, str) else None
+        except ValueError:
+            continue
+        if isinstance(report, dict) and report.get("schema") in SCHEMA_FILES:
+            check(report)
+
+
+_violations: list[str] = []
+"""What the hook found during the current test: a report made inside the CLI raises where
+typer's CliRunner catches it (exit code 1), so the test is failed afterwards as well."""
+
+
+def hooked_check(report: dict[str, Any]) -> None:
+    """check_against_schema, remembering a violation for the test's teardown."""
+    try:
+        check_against_schema(report)
+    except SchemaViolation as violation:
+        _violations.append(str(violation))
+        raise
+
+
+@contextmanager
+def schema_violation_expected(match: str = "") -> Iterator[None]:
+    """For tests of the hook itself: a violation must be raised inside, and is forgotten."""
+    before = len(_violations)
+    with pytest.raises(SchemaViolation, match=match):
+        yield
+    del _violations[before:]
+
+
+def _validating(to_dict: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    def validated(self: Any) -> dict[str, Any]:
+        report = to_dict(self)
+        hooked_check(report)
+        return report
+
+    validated.__wrapped__ = to_dict  # type: ignore[attr-defined]
+    return validated
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _reports_follow_their_schema() -> Iterator[None]:
+    """Every report the tests make is validated against its published JSON Schema: a
+    probe's (Report.to_dict), a merge's (merge_reports), a preflight's
+    (PreflightReport.to_dict), and the JSON a ``gandoctor`` subprocess writes with
+    ``--json`` (checked when the test collects the process's output). A report that does
+    not follow it raises SchemaViolation in the test that made it."""
+    merge_reports = merge.merge_reports
+    communicate = subprocess.Popen.communicate
+
+    def merged(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        report = merge_reports(*args, **kwargs)
+        hooked_check(report)
+        return report
+
+    def communicated(self: subprocess.Popen[Any], *args: Any, **kwargs: Any) -> Any:
+        out, err = communicate(self, *args, **kwargs)
+        check_cli_output(self.args, self.returncode, out, hooked_check)
+        return out, err
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Report, "to_dict", _validating(Report.to_dict))
+        patch.setattr(PreflightReport, "to_dict", _validating(PreflightReport.to_dict))
+        patch.setattr(merge, "merge_reports", merged)
+        patch.setattr(subprocess.Popen, "communicate", communicated)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _no_schema_violation() -> Iterator[None]:
+    """Fail a test in which the hook found a report off its schema, even where the error
+    was caught on the way (CliRunner turns it into exit code 1)."""
+    del _violations[:]
+    yield
+    if _violations:
+        found = list(_violations)
+        del _violations[:]
+        pytest.fail("\n\n".join(found), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
