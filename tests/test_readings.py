@@ -90,7 +90,8 @@ def test_the_accuracy_is_a_two_sample_test() -> None:
     # 0.55 is 0.05 / (sqrt(2/256)/4) = 2.26 null standard errors above chance.
     assert c2st_p_value(0.55, 256, 256) == pytest.approx(0.5 * math.erfc(2.2627 / 2**0.5), 1e-3)
     low, high = accuracy_interval(1.0, 256, 256)
-    assert high == pytest.approx(1.0) and 0.99 < low < 0.995  # Wilson does not collapse at 1
+    assert high == 1.0 and 0.99 < low < 0.995  # Wilson does not collapse at 1; it holds 1
+    assert accuracy_interval(0.0, 256, 256)[0] == 0.0
     low, high = accuracy_interval(0.9, 256, 256)
     assert low < 0.9 < high and high - low == pytest.approx(2 * 1.96 * 0.01326, rel=0.05)
 

@@ -31,7 +31,9 @@ def accuracy_interval(accuracy: float, n_real: int, n_fake: int) -> tuple[float,
     z2 = Z95**2
     centre = (p + z2 / (2 * n)) / (1 + z2 / n)
     half = Z95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Wilson's interval always holds p (at p = 1 its upper end is 1 exactly); min/max keep
+    # that against float rounding, which put the end at 1 - 1e-16 below an accuracy of 1.
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def c2st_p_value(accuracy: float, n_real: int, n_fake: int) -> float:
