@@ -19,13 +19,13 @@ from gandoctor.data.reader import DataSource, RealDataReader
 from gandoctor.errors import ConfigError
 from gandoctor.judge.baseline import compare, match
 from gandoctor.judge.gate import FailOn, parse_fail_on
+from gandoctor.judge.ranking import ranking_config
 from gandoctor.loading import LoadedGenerator, load_generator
 from gandoctor.loading.generator.guard import guard_forward
 from gandoctor.loading.generator.in_memory import (
     check_device,
     load_module,
     module_device,
-    module_names,
 )
 from gandoctor.nn.generator import frozen, mode_matters
 from gandoctor.nn.latent import LatentSpec
@@ -36,10 +36,11 @@ from gandoctor.probing.interrupt import ProbeInterrupted
 from gandoctor.probing.loop import run_probe
 from gandoctor.remedies.sweep import with_remedies
 from gandoctor.report.model import CheckpointReport, Report
+from gandoctor.report.ranked import with_ranking
 from gandoctor.report.saved import load_baseline
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.repeats import Repeats
-from gandoctor.runs.expand import generator_items
+from gandoctor.runs.expand import generator_items, item_names
 from gandoctor.runs.selection import SnapshotChoice, missing_data, run_data
 from gandoctor.runtime.allocator import release_freed_memory
 from gandoctor.runtime.devices import resolve_device
@@ -79,6 +80,7 @@ def probe(
     seeds: int = 1,
     on_note: Callable[[str], None] | None = None,
     snapshots: SnapshotChoice | None = None,
+    rank: bool = False,
 ) -> Report:
     """Probe each generator against the real data and return the report.
 
@@ -105,7 +107,8 @@ def probe(
     A training run's folder (NVlabs, rosinality, Lightning: runs.folders) stands for its
     snapshots in training order, thinned to fit the time or chosen by ``snapshots``
     (runs.selection); ``data`` may then be None where the run's options name a data set
-    that exists here. The report's ``runs`` says what was found and chosen.
+    that exists here. The report's ``runs`` says what was found and chosen. ``rank``:
+    probe every generator with one fixed protocol and rank them (judge.ranking).
     """
     if seeds < 1:
         raise ConfigError(f"{{opt:seeds}} must be at least 1, got {seeds}")
@@ -117,6 +120,7 @@ def probe(
     load_options = _with_overrides(load_options or LoadOptions(), latent_shape, output_range)
     load_options = replace(load_options, device=resolve_device(load_options.device))
     config = _probe_config(config, items, load_options)
+    config = ranking_config(config) if rank else config
     threads = choose_threads(config.threads, torch.get_num_threads())
     config = replace(config, threads=threads.threads)
     if on_note is not None:  # the thread count beside each plan, not a line of its own
@@ -125,7 +129,7 @@ def probe(
         on_note = lambda message: tell(f"{message}; {count}")  # noqa: E731
     data_options = data_options or DataOptions(seed=config.seed)
     gate = parse_fail_on(fail_on) if isinstance(fail_on, str) else fail_on
-    names = _names(items)
+    names = item_names(items)
     saved = load_baseline(baseline) if baseline is not None else None
     if saved is not None:
         match(names, saved)  # a baseline that fits no generator fails before the probe
@@ -153,6 +157,7 @@ def probe(
         partial = Report(reports, config, gate, __version__, runs=found) if reports else None
         raise ProbeInterruptedWithReport(getattr(interrupt, "outcome", None), partial) from None
     report = Report(reports, config, gate, __version__, runs=found)
+    report = with_ranking(report) if rank else report
     if saved is None:
         return report
     probed = [(c.checkpoint, c.outcome) for c in reports]
@@ -226,13 +231,6 @@ def _probe_config(
     config = config or ProbeConfig(device=device)
     config = replace(config, device=resolve_device(config.device))
     return replace(config, precision=resolve_precision(config.precision, config.device))
-
-
-def _names(items: list[str | nn.Module]) -> list[str]:
-    """Paths as given; modules by their class, numbered where classes repeat."""
-    modules = [item for item in items if isinstance(item, nn.Module)]
-    module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
-    return [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]
 
 
 def _with_overrides(

@@ -179,6 +179,14 @@ def probe(
             "and the gate go by the majority."
         ),
     ] = 1,
+    rank: Annotated[
+        bool,
+        typer.Option(
+            "--rank",
+            help="Rank the checkpoints (a run's snapshots) by a fresh D's held-out accuracy "
+            "under one fixed protocol (every step, one plan), with 95 % intervals and ties.",
+        ),
+    ] = False,
     every: Annotated[
         int | None,
         typer.Option(
@@ -246,7 +254,7 @@ def probe(
                 fail_on=parse_fail_on(settings.fail_on), baseline=settings.baseline,
                 on_progress=on_progress, on_warning=None if quiet else _warn,
                 remedies=parsing.remedy_options(remedies, noise_levels), seeds=seeds,
-                on_note=None if quiet else _note,
+                on_note=None if quiet else _note, rank=rank,
             )  # fmt: skip
         if project.path is not None:
             report = replace(report, config_file=str(project.path))

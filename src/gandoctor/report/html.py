@@ -19,6 +19,7 @@ import numpy as np
 from gandoctor.enums import Verdict
 from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.pictures import checkpoint_grids, png_bytes
+from gandoctor.report.ranked import RANKING_HEADER, ranking_lines, ranking_rows
 from gandoctor.report.rows import figure_rows, own_d_rows, own_d_title
 from gandoctor.report.views import NO_FINDINGS, PARTIAL, findings_view, gate_outcome, short_names
 from gandoctor.results.outcome import Finding
@@ -62,6 +63,9 @@ def render_html(report: Report, panels_svg: str | None = None) -> str:
         body.append(f"<p class='warn'>Partial verdict: {escape(PARTIAL)}.</p>")
     body += ["<h2>Findings</h2>", *(_findings(c, report) for c in report.checkpoints)]
     body += ["<h2>Figures</h2>", _figures(report)]
+    if report.ranking is not None:
+        lines = "".join(f"<p>{escape(line)}</p>" for line in ranking_lines(report))
+        body += ["<h2>Ranking</h2>", _table(RANKING_HEADER, ranking_rows(report)) + lines]
     body += ["<h2>Samples</h2>", _samples(report)]
     body += ["<h2>Figures 1-3: the fresh D's training</h2>", _panels(panels_svg)]
     own = [c for c in report.checkpoints if c.own_discriminator is not None]

@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
+from gandoctor.report.ranked import RANKING_HEADER, ranking_lines, ranking_rows
 from gandoctor.report.rows import figure_rows, own_d_rows, own_d_title
 from gandoctor.report.views import (
     FIGURE_LABELS,
@@ -56,6 +57,7 @@ def render_markdown(report: Report) -> str:
         f"(gate {'fails' if code else 'passes'}, exit {code})",
         _figures(report),
         *_own_d(report),
+        *_ranking(report),
         "### Findings",
         *(_findings(c, with_name=len(report.checkpoints) > 1) for c in report.checkpoints),
     ]
@@ -100,6 +102,15 @@ def _own_d(report: Report) -> list[str]:
         for c in report.checkpoints
         if c.own_discriminator is not None
     ]  # fmt: skip
+
+
+def _ranking(report: Report) -> list[str]:
+    """``--rank``: the ranking table and its summary."""
+    if report.ranking is None:
+        return []
+    rows = [[escape(cell) for cell in row] for row in ranking_rows(report)]
+    lines = "\n".join(f"- {escape(line)}" for line in ranking_lines(report))
+    return [f"### Ranking\n\n{_table(RANKING_HEADER, rows)}\n\n{lines}"]
 
 
 def _findings(c: CheckpointReport, with_name: bool) -> str:

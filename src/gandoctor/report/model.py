@@ -16,6 +16,7 @@ from gandoctor.results.repeats import Repeats
 if TYPE_CHECKING:
     from gandoctor.results.baseline import BaselineComparison
     from gandoctor.results.own_discriminator import OwnDiscriminator
+    from gandoctor.results.ranking import Ranking
     from gandoctor.results.remedies import RemedyResult
 
 SCHEMA = "gandoctor.report/1"
@@ -95,6 +96,9 @@ class Report:
     runs: list[dict[str, Any]] = field(default_factory=list)
     """The training run folders among the checkpoints, with the snapshots chosen from each
     (runs.selection.ChosenRun.to_dict); empty where none was given."""
+    ranking: Ranking | None = None
+    """The checkpoints ranked by the classifier two-sample test (``--rank``,
+    judge.ranking); None without it."""
 
     @property
     def verdict(self) -> Verdict:
@@ -135,6 +139,7 @@ class Report:
             "baseline": self.baseline.to_dict() if self.baseline is not None else None,
             "config_file": self.config_file,
             "runs": self.runs,
+            "ranking": self.ranking.to_dict() if self.ranking is not None else None,
         }
 
     def to_json(self, indent: int | None = 2) -> str:

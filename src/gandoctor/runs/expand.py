@@ -45,3 +45,12 @@ def generator_items(
         items += group
         runs += [run] if run is not None else []
     return items, runs
+
+
+def item_names(items: list[str | nn.Module]) -> list[str]:
+    """Paths as given; modules by their class, numbered where classes repeat."""
+    from gandoctor.loading.generator.in_memory import module_names
+
+    modules = [item for item in items if isinstance(item, nn.Module)]
+    module_name = dict(zip(map(id, modules), module_names(modules), strict=True))
+    return [module_name[id(i)] if isinstance(i, nn.Module) else str(i) for i in items]

@@ -12,6 +12,7 @@ from gandoctor.report.rows import COMPARISON, SAMPLE_COLUMNS, figure_rows
 from gandoctor.report.terminal.baseline import baseline_block
 from gandoctor.report.terminal.layers import layers_tables
 from gandoctor.report.terminal.own_d import own_d_tables
+from gandoctor.report.terminal.ranking import ranking_block
 from gandoctor.report.terminal.remedies import remedies_tables
 from gandoctor.report.views import NO_FINDINGS, PARTIAL, findings_view, gate_outcome, short_names
 
@@ -113,6 +114,7 @@ def render_report(report: Report) -> RenderableType:
     parts += layers_tables(report)  # only checkpoints probed with --layers
     parts += remedies_tables(report)  # only checkpoints probed with --remedies
     parts += own_d_tables(report)  # only checkpoints that hold their own D
+    parts += ranking_block(report)  # only with --rank
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
     if report.baseline is not None:
         parts.append(baseline_block(report.baseline))
