@@ -195,3 +195,11 @@ def test_a_lightning_run_made_by_lightning(tmp_path: Path, data8) -> None:
     assert any("last.ckpt" in note for note in run.notes)
     assert run.data_path == str(data8)
     assert run.root == str(tmp_path / "lightning_logs" / "version_0")
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["probe", str(tmp_path), "--steps", "5", "--json", str(out)])
+    assert finished(result), (result.output, result.exception)
+    report = json.loads(out.read_text())
+    names = [Path(c["checkpoint"]).name for c in report["checkpoints"]]
+    assert names == ["epoch=0-step=2.ckpt", "epoch=1-step=4.ckpt", "epoch=2-step=6.ckpt"]
+    assert report["checkpoints"][0]["generator"]["architecture"] == "dcgan"
+    assert report["runs"][0]["kind"] == "lightning"
