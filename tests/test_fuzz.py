@@ -6,7 +6,12 @@ Hypothesis mutates valid files: the shipped 32x32 DCGAN checkpoint (safetensors)
 StyleGAN2 training snapshot (a plain pickle of persistent objects), and PNG, JPEG, GIF,
 TIFF and 16-bit PNG images. Half the edits land in the first bytes, where headers are.
 Checkpoints go through ``gandoctor inspect`` (loading is where their bytes matter), images
-through a one-step probe beside five valid images. The default run tries 25 + 25 cases;
+through a one-step probe beside five valid images. Data archives (issue 24) go through a
+one-step probe as ``--data``: an NVlabs dataset ZIP and a rosinality LMDB, each made the way
+its tool makes it (tests/datasets_made.py) and mutated, and ZIPs that Hypothesis lays out
+itself, with hostile member names (``../``, absolute, drive letters), compression methods
+and ``dataset.json`` contents; a climbing name must end in exit 2, and no LMDB read may
+leave a lock file. The default run tries 25 cases of each kind;
 ``pytest -m slow tests/test_fuzz.py -s`` tries thousands and prints what happened (its
 last result is in the README, section Security).
 """
@@ -14,9 +19,12 @@ last result is in the README, section Security).
 from __future__ import annotations
 
 import io
+import json
 import os
+import tempfile
 import time
 import warnings
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -24,6 +32,7 @@ import numpy as np
 import pytest
 import torch
 from conftest import _digits, untrained_dcgan, write_pngs
+from datasets_made import nvlabs_name, nvlabs_zip, rosinality_lmdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
@@ -66,6 +75,16 @@ def _image_bytes() -> dict[str, bytes]:
     return found
 
 
+def _archive_bytes() -> dict[str, bytes]:
+    """A dataset_tool.py ZIP and a prepare_data.py LMDB's data.mdb of five 16x16 digits."""
+    digits = ((_digits(16)[:5, 0].numpy() + 1) * 127.5).round().astype(np.uint8)
+    with tempfile.TemporaryDirectory() as made:
+        archive = nvlabs_zip(Path(made) / "made.zip", digits, [0, 1, 2, 1, 0])
+        pictures = [Image.fromarray(d) for d in digits]
+        records = rosinality_lmdb(Path(made) / "made_lmdb", pictures, (8, 16))
+        return {"zip": archive.read_bytes(), "lmdb": (records / "data.mdb").read_bytes()}
+
+
 CHECKPOINTS = {
     "safetensors": SHIPPED.read_bytes(),
     "pt": _torch_save_bytes(),
@@ -73,6 +92,7 @@ CHECKPOINTS = {
     "pkl": snapshot_bytes(snapshot(small_generator(0))),
 }
 IMAGES = _image_bytes()
+ARCHIVES = _archive_bytes()
 
 
 @st.composite
@@ -160,6 +180,77 @@ def fuzz_image(folder: Path, generator: Path, kind: str, content: bytes) -> None
     check_ending(invoke(args), f"image {kind}")
 
 
+def probe_data(generator: Path, data: Path) -> list[str]:
+    return ["probe", str(generator), "--data", str(data), "--steps", "1", "--batch-size", "2",
+            "--grad-batches", "1", "--json", "-"]  # fmt: skip
+
+
+def fuzz_archive(folder: Path, generator: Path, kind: str, content: bytes) -> None:
+    """A mutated ZIP, or an LMDB folder whose data.mdb is mutated, as ``--data``."""
+    if kind == "zip":
+        path = folder / "mutated.zip"
+        path.write_bytes(content)
+    else:
+        path = folder / "mutated_lmdb"
+        path.mkdir(exist_ok=True)
+        (path / "data.mdb").write_bytes(content)
+    check_ending(invoke(probe_data(generator, path)), f"archive {kind}")
+    if kind == "lmdb":
+        assert os.listdir(path) == ["data.mdb"]  # read-only: no lock file, nothing written
+
+
+NAMES = ["a.png", "b/c.png", "dataset.json", "../up.png", "x/../../up.png", "/abs.png",
+         "\\\\server\\x.png", "C:x.png", "..\\win.png", ".hidden.png", "dir/"]  # fmt: skip
+"""Member names: valid, hidden, a folder, and ones that climb out in each way."""
+# No NUL: zipfile cuts a name there, and a name cut to nothing cannot be written.
+ANY_NAME = st.text(st.characters(exclude_characters="\x00"), min_size=1, max_size=12)
+MEMBER_NAMES = st.sampled_from(NAMES) | ANY_NAME.map(lambda name: name + ".png")
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 2**70) | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=12,
+)
+
+
+@st.composite
+def zip_layouts(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """A ZIP of five valid images and drawn members (valid or mutated images, drawn JSON for
+    dataset.json) under drawn names and methods; and whether a name climbs out (then the
+    ending must be 2)."""
+    buffer = io.BytesIO()
+    climbs = False
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for index in range(5):  # enough samples for a probe whatever the drawn members hold
+            archive.writestr(f"valid/{index}.png", IMAGES["png"])
+        for index in range(draw(st.integers(0, 6))):
+            name = draw(MEMBER_NAMES) if draw(st.booleans()) else nvlabs_name(index)
+            if name == "dataset.json":
+                pairs = st.tuples(st.sampled_from([nvlabs_name(i) for i in range(6)]), JSON_VALUES)
+                labels = draw(st.lists(pairs.map(list), max_size=6) | JSON_VALUES)
+                content = json.dumps({"labels": labels} if draw(st.booleans()) else labels)
+                data = content.encode()
+            else:
+                original = IMAGES["png"]
+                data = draw(mutated(original)) if draw(st.booleans()) else original
+            method = draw(st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED,
+                                           zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA]))  # fmt: skip
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # zipfile's "Duplicate name" warning
+                archive.writestr(name, data, compress_type=method)
+            stored = archive.infolist()[-1].filename
+            parts = stored.replace("\\", "/").split("/")
+            climbs |= stored.startswith(("/", "\\")) or ".." in parts or stored[1:2] == ":"
+    return buffer.getvalue(), climbs
+
+
+def fuzz_zip_layout(folder: Path, generator: Path, content: bytes, climbs: bool) -> None:
+    path = folder / "layout.zip"
+    path.write_bytes(content)
+    result = invoke(probe_data(generator, path))
+    check_ending(result, "zip layout")
+    assert not climbs or result.exit_code == 2, result.output
+
+
 SETTINGS = {
     "deadline": None,
     "derandomize": True,  # the same cases on every run: CI does not flake
@@ -171,6 +262,9 @@ checkpoint_cases = st.sampled_from(sorted(CHECKPOINTS)).flatmap(
 )
 image_cases = st.sampled_from(sorted(IMAGES)).flatmap(
     lambda kind: st.tuples(st.just(kind), mutated(IMAGES[kind]))
+)
+archive_cases = st.sampled_from(sorted(ARCHIVES)).flatmap(
+    lambda kind: st.tuples(st.just(kind), mutated(ARCHIVES[kind]))
 )
 
 
@@ -194,6 +288,22 @@ def test_mutated_images_end_cleanly(folder: Path, generator: Path, case: tuple[s
     fuzz_image(folder, generator, *case)
 
 
+@settings(max_examples=25, **SETTINGS)
+@given(case=archive_cases)
+def test_mutated_archives_end_cleanly(
+    folder: Path, generator: Path, case: tuple[str, bytes]
+) -> None:
+    fuzz_archive(folder, generator, *case)
+
+
+@settings(max_examples=25, **SETTINGS)
+@given(layout=zip_layouts())
+def test_hostile_zip_layouts_end_cleanly(
+    folder: Path, generator: Path, layout: tuple[bytes, bool]
+) -> None:
+    fuzz_zip_layout(folder, generator, *layout)
+
+
 @pytest.mark.slow
 def test_long_fuzz_run(folder: Path, generator: Path) -> None:
     """Thousands of cases (``GANDOCTOR_FUZZ_CASES``, default 2000 of each kind); prints the
@@ -204,6 +314,12 @@ def test_long_fuzz_run(folder: Path, generator: Path) -> None:
     started = time.perf_counter()
     settings(**long)(given(case=checkpoint_cases)(lambda case: fuzz_checkpoint(folder, *case)))()
     settings(**long)(given(case=image_cases)(lambda case: fuzz_image(folder, generator, *case)))()
+    settings(**long)(
+        given(case=archive_cases)(lambda case: fuzz_archive(folder, generator, *case))
+    )()
+    settings(**long)(
+        given(layout=zip_layouts())(lambda layout: fuzz_zip_layout(folder, generator, *layout))
+    )()
     seconds = time.perf_counter() - started
     print(f"\n{sum(OUTCOMES.values())} cases in {seconds:.0f} s:")
     for outcome, count in sorted(OUTCOMES.items()):

@@ -94,7 +94,16 @@ def crop_box(rows: int, cols: int, height: int, width: int) -> tuple[int, int, i
 
 
 def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
+    return printable(" ".join(str(exc).split())) or type(exc).__name__
+
+
+def printable(name: str) -> str:
+    """``name`` for a one-line message: control and other unprintable characters escaped
+    (``\\r``, ``\\x1b``), so that a file or member name cannot break the line or drive the
+    terminal. Archive member names are chosen by whoever made the archive."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in name)
 
 
 def most_common(counts: Counter[str]) -> str:

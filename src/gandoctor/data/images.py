@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 
 from gandoctor.config import DataOptions
 from gandoctor.data import cache
-from gandoctor.data.common import RealData, crop_box, one_line
+from gandoctor.data.common import RealData, crop_box, one_line, printable
 from gandoctor.data.labels import DATASET_JSON, MAX_JSON_BYTES, find_labels
 from gandoctor.data.parallel import Decoded
 from gandoctor.data.pipeline import ImageSet, image_target, load_images
@@ -117,7 +117,7 @@ def decode_bytes(name: str, content: bytes, mode: str, size: tuple[int, int]) ->
         with Image.open(io.BytesIO(content)) as opened:
             return decode_opened(opened, mode, size)
     except DECODE_ERRORS as exc:
-        return f"{name}: {one_line(exc)}"
+        return f"{printable(name)}: {one_line(exc)}"
 
 
 @dataclass(frozen=True)
@@ -171,4 +171,4 @@ def _decode_or_reason(root: str, mode: str, size: tuple[int, int], relative: str
     try:
         return _decode_image(os.path.join(root, relative), mode, size)
     except DECODE_ERRORS as exc:
-        return f"{relative}: {one_line(exc)}"
+        return f"{printable(relative)}: {one_line(exc)}"

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from gandoctor.data.common import RealData
+from gandoctor.data.common import RealData, printable
 from gandoctor.errors import DataError
 from gandoctor.nn.latent import LatentSpec
 
@@ -99,7 +99,7 @@ def _from_dataset_json(
     if missing:
         raise DataError(
             f"{where}: {DATASET_JSON} has no label for {len(missing)} of {len(names)} images "
-            f"(first: {missing[0]})"
+            f"(first: {printable(missing[0])})"
         )
     rows = [labels[name] for name in names]
     classes = _one_hot_indices(rows) if rows and isinstance(rows[0], list) else rows
@@ -125,18 +125,20 @@ def _label_map(entries: Any, where: str) -> dict[str, int | list[float]]:
         if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)):
             raise DataError(f"{bad}entry {position} is not a [file name, label] pair")
         name, label = entry
+        shown = printable(name)
         if _is_number(label, integer=True):
             if not 0 <= label < MAX_CLASSES:
-                raise DataError(f"{bad}the label of {name} is {label}, not a class in 0..99999")
+                value = str(label)[:20]  # a JSON integer may run to thousands of digits
+                raise DataError(f"{bad}the label of {shown} is {value}, not a class in 0..99999")
             kind = 0
         elif isinstance(label, list) and label and all(_is_number(v) for v in label):
             kind = len(label)
         else:
-            raise DataError(f"{bad}the label of {name} is neither a class nor a list of numbers")
+            raise DataError(f"{bad}the label of {shown} is neither a class nor a list of numbers")
         if width is None:
             width = kind
         elif kind != width:
-            raise DataError(f"{bad}the label of {name} is not of the same kind as the first")
+            raise DataError(f"{bad}the label of {shown} is not of the same kind as the first")
         labels[name] = label
     return labels
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from gandoctor.data import cache
-from gandoctor.data.common import one_line
+from gandoctor.data.common import one_line, printable
 from gandoctor.data.images import decode_bytes, image_extensions, looked_for
 from gandoctor.data.labels import DATASET_JSON, MAX_JSON_BYTES, find_labels
 from gandoctor.data.parallel import Damaged, Decoded
@@ -64,12 +64,12 @@ def _climbs(name: str) -> bool:
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
     """Why a member is not to be read, from the central directory alone; None if it may be."""
-    name, size, packed = info.filename, info.file_size, info.compress_size
+    name, size, packed = printable(info.filename), info.file_size, info.compress_size
     if info.flag_bits & 0x1:
         return f"member {name} is encrypted"
     if info.compress_type not in _METHODS:
         return f"member {name} uses compression method {info.compress_type}, which is not read"
-    limit = MAX_JSON_BYTES if name == DATASET_JSON else MAX_MEMBER_BYTES
+    limit = MAX_JSON_BYTES if info.filename == DATASET_JSON else MAX_MEMBER_BYTES
     if size > limit:
         return f"member {name} declares {size} bytes, more than {limit >> 20} MiB"
     if size > RATIO_FLOOR and size > MAX_RATIO * max(packed, 1):
@@ -84,12 +84,13 @@ def _archive_problem(archive: zipfile.ZipFile, size: int) -> str | None:
     """Members whose stored bytes overlap, or reach past the end of the file: each must
     lie between its header's offset and the next member's."""
     infos = sorted(archive.infolist(), key=lambda info: info.header_offset)
-    for info, after in zip(infos, [*infos[1:], None], strict=True):
+    followers: list[zipfile.ZipInfo | None] = [*infos[1:], None]
+    for info, after in zip(infos, followers, strict=False):  # an empty ZIP has no pairs
         end = after.header_offset if after is not None else size
         needed = _LOCAL_HEADER + len(info.orig_filename.encode("utf-8", "replace"))
         if info.header_offset + needed + info.compress_size > end:
             overlap = "members overlap" if after is not None else "a member runs past the end"
-            return f"zip bomb or damage: {overlap} ({info.filename})"
+            return f"zip bomb or damage: {overlap} ({printable(info.filename)})"
     return None
 
 
@@ -152,11 +153,11 @@ class _Reader:
                 self._archive, self._pid = _open(self.path), os.getpid()
             return _read(self._archive, self._archive.getinfo(name))
         except KeyError:
-            return Damaged(f"member {name} is no longer in the archive")
+            return Damaged(f"member {printable(name)} is no longer in the archive")
         except DataError as exc:  # the archive changed since it was listed
             return Damaged(str(exc).removeprefix(f"{self.path}: "))
         except _READ_ERRORS as exc:
-            return Damaged(f"damaged member {name}: {one_line(exc)}")
+            return Damaged(f"damaged member {printable(name)}: {one_line(exc)}")
 
     def close(self) -> None:
         if self._archive is not None and self._pid == os.getpid():
@@ -201,7 +202,8 @@ def list_zip(path: str, on_warning: Callable[[str], None] | None) -> ZipImages:
         infos = archive.infolist()
         climbing = next((info.filename for info in infos if _climbs(info.filename)), None)
         if climbing is not None:
-            raise DataError(f"{path}: member {climbing} climbs out of the archive; refused")
+            shown = printable(climbing)
+            raise DataError(f"{path}: member {shown} climbs out of the archive; refused")
         latest = {info.filename: info for info in infos}  # a later duplicate wins, as in zipfile
         extensions = image_extensions()
         names = sorted(name for name in latest if _is_image(name, extensions))
