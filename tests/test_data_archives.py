@@ -506,6 +506,10 @@ LMDB_CASES: dict[str, tuple[Callable[[Path], Path], str]] = {
         lambda t: lmdb_folder(t, count=5, length=9),
         "'length' is 9, but 4 of its 8 px records are missing (first: 8-00005)",
     ),
+    "length of a billion": (  # the keys are made as asked for, never listed
+        lambda t: lmdb_folder(t, count=3, length=10**9),
+        "'length' is 1000000000, but 10000 of its 8 px records are missing",
+    ),
     "no image records": (
         lambda t: lmdb_folder(t, sizes=(), length=3),
         "holds no '<size>-<index>' image records",

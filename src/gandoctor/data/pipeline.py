@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,7 @@ class ImageSet(ABC):
 
     source: str
     """The path, as messages and the report name it."""
-    names: list[str]
+    names: Sequence[str]
     """The images' names (relative paths, member names, record keys) in a fixed order
     (sorted, or an LMDB's record order): the seeded choice of files depends on it."""
     labels: FileLabels | None

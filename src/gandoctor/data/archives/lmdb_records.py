@@ -18,10 +18,10 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, overload
 
 from gandoctor.data import cache
 from gandoctor.data.archives.zipped import MAX_MEMBER_BYTES
@@ -127,6 +127,28 @@ def record_key(resolution: int, index: int) -> str:
     return f"{resolution}-{str(index).zfill(5)}"
 
 
+class RecordKeys(Sequence[str]):
+    """The keys of one resolution's records, made when asked for: ``length`` comes from the
+    file, and a list of a billion keys would not fit in memory."""
+
+    def __init__(self, resolution: int, length: int) -> None:
+        self.resolution, self.length = resolution, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.length))]
+        if not -self.length <= index < self.length:
+            raise IndexError(index)
+        return record_key(self.resolution, index % self.length)
+
+
 @dataclass
 class _Reader:
     """The environment, opened on first use in each process (an LMDB environment must not
@@ -207,7 +229,7 @@ def list_lmdb(path: str, subdir: bool, side: int, chosen: Callable[[int], list[i
                     "rosinality's prepare_data.py)"
                 )
             resolution = choose_resolution(available, side)
-            names = [record_key(resolution, index) for index in range(length)]
+            names = RecordKeys(resolution, length)
             cursor = txn.cursor()
             missing = [names[i] for i in chosen(length) if not cursor.set_key(names[i].encode())]
     except _lmdb_error() as exc:
