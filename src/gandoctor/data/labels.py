@@ -165,15 +165,17 @@ def conditioned(spec: LatentSpec, real: RealData) -> LatentSpec:
     generator is conditional and the data carry labels; ``spec`` unchanged otherwise.
 
     Labels from a dataset.json that name a class the generator lacks are an error (the data
-    or ``--num-classes`` are wrong). Class folders are a reading of the folder layout, not a
-    statement: where they outnumber the generator's classes, the labels stay uniform.
+    or ``--num-classes`` are wrong); fewer classes are a subset, the others get weight 0.
+    Class folders are a reading of the folder layout, not a statement (``train/`` and
+    ``val/`` are folders too): they are used only where there are exactly as many as the
+    generator has classes, and the labels stay uniform otherwise.
     """
     if spec.num_classes is None or real.labels is None:
         return spec
     counts = real.label_counts()
+    if real.label_source == CLASS_FOLDERS and real.classes != spec.num_classes:
+        return spec
     if real.classes > spec.num_classes:
-        if real.label_source == CLASS_FOLDERS:
-            return spec
         raise DataError(
             f"{real.source}: the labels of {real.label_source} name {real.classes} classes, "
             f"the generator takes {spec.num_classes}; pass the data it was trained on or "
