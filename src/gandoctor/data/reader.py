@@ -14,8 +14,8 @@ from gandoctor.config import DataOptions
 from gandoctor.data import RealData, load_real_data, real_data_from_tensor
 
 DataSource = str | os.PathLike[str] | torch.Tensor | np.ndarray
-"""A folder of images, a ``.npy``/``.npz`` file, or samples already in the generator's
-shape and range."""
+"""A folder of images, an NVlabs dataset ``.zip``, a rosinality LMDB, a ``.npy``/``.npz``
+file, or samples already in the generator's shape and range."""
 
 
 class RealDataReader:
