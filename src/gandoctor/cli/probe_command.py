@@ -71,8 +71,9 @@ def probe(
         typer.Option(
             "--data",
             "-d",
-            help="Real data: a folder of images, or .npy/.npz. Optional for a training run "
-            "folder whose options name a data set that exists here.",
+            help="Real data: a folder of images (class folders as labels), an NVlabs dataset "
+            ".zip, a rosinality LMDB (folder or .mdb), or .npy/.npz. Optional for a training "
+            "run folder whose options name a data set that exists here.",
         ),
     ] = None,
     arch: ArchOpt = None,
