@@ -160,6 +160,11 @@ CODE_TEXT = {
     FindingCode.D_OVERFIT: "the checkpoint's own D memorised the GAN's training reals "
     "(needs --val-data)",
     FindingCode.PENALTY_INEFFECTIVE: "the R1 penalty the run claims cannot have acted on its own D",
+    FindingCode.D_LOSS_COLLAPSE: "the run's own log: its D loss fell toward 0 with r_t near 1 "
+    "(and ADA's p at its ceiling where ADA ran)",
+    FindingCode.AUGMENT_CEILING: "the run's own log: ADA's augmentation probability p held "
+    "at its ceiling",
+    FindingCode.FID_REGRESSED: "the run's own log: its FID rose over several evaluations in a row",
 }
 
 
@@ -171,6 +176,9 @@ def _code_pattern() -> str:
 
 
 def vocabulary() -> dict[str, Schema]:
+    missing = sorted(set(map(str, FindingCode)) - set(map(str, CODE_TEXT)))
+    if missing:
+        raise SystemExit(f"schema/build.py: describe the finding codes {missing} in CODE_TEXT")
     codes = "; ".join(f"{c}: {text}" for c, text in CODE_TEXT.items())
     return {
         "verdict": enum(
@@ -320,6 +328,29 @@ def thresholds() -> Schema:
         ),
         "layer_spread_fail_decades": number(
             "preflight: the same spread from which layer balance fails."
+        ),
+        "logged_d_loss_collapse": number(
+            "The run's logged D loss (NVlabs Loss/D/loss, nats per sample; chance is 2 ln 2 = "
+            "1.386) at or below which it has fallen toward 0 (d_loss_collapse): 2 ln 1.1."
+        ),
+        "logged_rt_collapse": number(
+            "The logged r_t = E[sign(D(x_real))] (-1 to 1) from which, with that D loss, the "
+            "run's D is sure of its reals."
+        ),
+        "logged_augment_ceiling": number(
+            "ADA's logged augmentation probability p (0-1) from which it is at its ceiling."
+        ),
+        "logged_augment_ceiling_ticks": number(
+            "Consecutive logged ticks up to the snapshot with p at its ceiling from which p "
+            "is pinned there (augment_ceiling)."
+        ),
+        "logged_fid_rises": number(
+            "Consecutive rises of the logged FID, evaluation after evaluation up to the "
+            "snapshot, from which FID has regressed (fid_regressed)."
+        ),
+        "logged_fid_rise": number(
+            "Relative rise of the logged FID over those evaluations (last / first - 1) from "
+            "which it counts."
         ),
     }
     return obj(
@@ -763,6 +794,12 @@ MARGIN_FIGURES = {
     "own_d_r_t": "d_overfit: the own D's r_t",
     "own_d_r_v": "d_overfit: the own D's r_v",
     "own_d_r1_penalty": "penalty_ineffective: gamma / 2 * R1",
+    "logged_d_loss": "d_loss_collapse: the logged D loss (its threshold scaled to the loss's "
+    "chance level)",
+    "logged_r_t": "d_loss_collapse: the logged r_t",
+    "logged_augment_p": "d_loss_collapse: ADA's logged p",
+    "logged_augment_p_lowest": "augment_ceiling: the lowest p over the ticks at the ceiling",
+    "logged_fid_rise": "fid_regressed: the logged FID's relative rise",
 }
 
 
@@ -852,7 +889,7 @@ def evidence_defs(severity: bool = False) -> dict[str, Schema]:
         "train_spread_ratio": figure("Train mode's spread ratio"),
         "eval_nonfinite_share": number("Share of NaN/Inf values in eval mode."),
     }
-    return {
+    evidence = {
         "evidence_saturation": ev(
             "saturation's evidence.",
             {
@@ -950,7 +987,41 @@ def evidence_defs(severity: bool = False) -> dict[str, Schema]:
                 "penalty": figure("gamma / 2 * R1, in nats"),
             },
         ),
+        "evidence_d_loss_collapse": ev(
+            "d_loss_collapse's evidence: what the run logged over the tick of the snapshot.",
+            {
+                "d_loss": number("The logged D loss, in the log's unit (nats per sample)."),
+                "r_t": number("The logged r_t = E[sign(D(x_real))], -1 to 1."),
+                "augment_p": optional_number(
+                    "ADA's logged p (0-1) at the snapshot; null where ADA was off."
+                ),
+                "at": string("Where in training, in the log's words: kimg 4000.1, step 1200."),
+            },
+        ),
+        "evidence_augment_ceiling": ev(
+            "augment_ceiling's evidence.",
+            {
+                "ticks": integer("Logged ticks in a row up to the snapshot with p at its ceiling."),
+                "lowest": number("The lowest p over those ticks."),
+                "augment_p": number("p at the snapshot."),
+                "at": string("Where in training, in the log's words."),
+            },
+        ),
+        "evidence_fid_regressed": ev(
+            "fid_regressed's evidence.",
+            {
+                "rises": integer("Evaluations in a row, up to the snapshot, at which FID rose."),
+                "from": number("The FID before those rises."),
+                "to": number("The FID at the last evaluation."),
+                "rise": number("to / from - 1: the relative rise."),
+                "at": string("Where in training, in the log's words."),
+            },
+        ),
     }
+    missing = sorted(f"evidence_{c}" for c in FindingCode if f"evidence_{c}" not in evidence)
+    if missing:
+        raise SystemExit(f"schema/build.py: give the finding codes their evidence: {missing}")
+    return evidence
 
 
 def finding() -> Schema:
@@ -1416,6 +1487,47 @@ def run() -> Schema:
     )
 
 
+def ranking() -> Schema:
+    snapshot = obj(
+        "One ranked snapshot (results.ranking.RankedSnapshot).",
+        {
+            "checkpoint": string("The snapshot's checkpoint."),
+            "rank": integer("1 for the best; tied snapshots share their group's rank."),
+            "group": integer(
+                "Tie group, 1 for the best: snapshots whose 95 % intervals overlap share one."
+            ),
+            "accuracy": number(f"The fresh D's final {ACCURACY}: lower is better, 0.5 is chance."),
+            "low": number("Lower end of its 95 % Wilson interval."),
+            "high": number("Upper end of its 95 % Wilson interval."),
+            "own_d_problems": optional_integer(
+                "Own-D findings at warn or fail (d_dominant, d_overfit, penalty_ineffective); "
+                "null where the checkpoint holds no D."
+            ),
+            "fid": optional_number("The FID the run logged for this snapshot; null where none."),
+        },
+    )
+    return obj(
+        "The checkpoints ranked by the classifier two-sample test (--rank; judge.ranking).",
+        {
+            "snapshots": array(snapshot, "The ranked snapshots, best first."),
+            "best": optional_string(
+                "The best snapshot, where its interval is separated from every other's; "
+                "null otherwise."
+            ),
+            "summary": string("The ranking in words."),
+            "fid_agreement": optional_number(
+                "Share (0-1) of the snapshot pairs the ranking separates that the logged FID "
+                "orders the same way; null where fewer than two ranked snapshots have a FID."
+            ),
+            "unranked": array(
+                {"type": "string"},
+                "Snapshots without a final accuracy (a broken generator, no D step, a probe "
+                "cut short).",
+            ),
+        },
+    )
+
+
 def checkpoint() -> Schema:
     return obj(
         "One checkpoint: the generator's facts, the data, the probe's outcome.",
@@ -1451,6 +1563,86 @@ def checkpoint() -> Schema:
             "repeats": optional_ref("repeats", "The probes under more seeds; null for one."),
             "own_discriminator": optional_ref(
                 "own_discriminator", "The checkpoint's own D; null where none was measured."
+            ),
+            "run_log": optional_ref(
+                "run_log",
+                "What the training run logged at this snapshot (runs.attach); null where the "
+                "checkpoint is not a snapshot of a run folder with a log.",
+            ),
+        },
+    )
+
+
+def run_log() -> Schema:
+    logged = "the run logged at the last tick (NVlabs) or step at or before the snapshot"
+    return obj(
+        "What a training run logged at one of its snapshots (runs.logs.RunLog.around): "
+        "stats.jsonl and metric-*.jsonl of an NVlabs run, or TensorBoard event files "
+        "(Lightning), read beside the probe's own figures.",
+        {
+            "format": enum(("nvlabs", "tensorboard"), "Which log was read."),
+            "files": array({"type": "string"}, "The log files read, by name."),
+            "axis": enum(
+                ("kimg", "step"),
+                "The position axis: kimg (thousands of real images shown) for NVlabs runs, "
+                "the global step for the others.",
+            ),
+            "kimg": optional_number(
+                "NVlabs: the kimg of the tick read (Progress/kimg; the snapshot is named by "
+                "its floor); null on the step axis."
+            ),
+            "step": optional_integer("The step read at; null on the kimg axis."),
+            "tick": optional_integer("NVlabs: the tick read (Progress/tick); null otherwise."),
+            "d_loss": optional_number(
+                f"D's loss {logged} (NVlabs Loss/D/loss: softplus(D(fake)) + "
+                "softplus(-D(real)) per sample, 2 ln 2 = 1.386 at chance); null where none."
+            ),
+            "g_loss": optional_number(f"G's loss {logged}; null where none."),
+            "r_t": optional_number(
+                f"ADA's r_t = E[sign(D(x_real))] (-1 to 1) {logged}; null where none."
+            ),
+            "augment_p": optional_number(
+                f"ADA's augmentation probability p {logged}; null where none."
+            ),
+            "r1_penalty": optional_number(
+                f"The R1 penalty E|grad D(x)|^2 {logged}; null where none (NVlabs: NaN in "
+                "a tick without R1 steps)."
+            ),
+            "fid": optional_number(
+                "The FID logged for this snapshot: the metric line naming it (NVlabs), else "
+                "the last at or before it; null where none."
+            ),
+            "fid_metric": optional_string("Which FID (fid50k_full, or the tag read)."),
+            "fid_at": optional_number("Where on the axis that FID was computed."),
+            "findings": array(
+                {"$ref": "#/$defs/finding_code"},
+                "The run-log findings at this snapshot (d_loss_collapse, augment_ceiling, "
+                "fid_regressed), in the order of the checkpoint's findings, which hold them.",
+            ),
+            "agreement": {
+                "anyOf": [
+                    obj(
+                        "Whether the probe sees a logged d_loss_collapse too.",
+                        {
+                            "fresh_d": boolean(
+                                "The probe's fresh D separates this snapshot's fakes "
+                                "(a saturation finding)."
+                            ),
+                            "own_d": {
+                                "type": ["boolean", "null"],
+                                "description": "The checkpoint's own D dominates its G "
+                                "(d_dominant); null where it was not measured.",
+                            },
+                            "text": string("The same, and what follows from it, in words."),
+                        },
+                    ),
+                    {"type": "null"},
+                ],
+                "description": "With d_loss_collapse: whether the fresh and the own D agree; "
+                "null without.",
+            },
+            "notes": array(
+                {"type": "string"}, "What was skipped while reading (a cut last line ...)."
             ),
         },
     )
@@ -1494,6 +1686,7 @@ def report_schema() -> Schema:
                 "The training run folders among the checkpoints, with the snapshots chosen "
                 "from each; empty where none was given.",
             ),
+            "ranking": optional_ref("ranking", "The checkpoints ranked (--rank); null without."),
             "merged_from": array(
                 {"type": "string"},
                 "gandoctor merge only: the reports joined, in the order given.",
@@ -1522,7 +1715,9 @@ def report_schema() -> Schema:
         "repeats": repeats(),
         "baseline": baseline(),
         "checkpoint": checkpoint(),
+        "run_log": run_log(),
         "run": run(),
+        "ranking": ranking(),
     }
     return {
         "$schema": DRAFT,

@@ -46,13 +46,26 @@ def schema_validator(schema_id: str) -> Draft202012Validator:
     return Draft202012Validator(schema)
 
 
-def check_against_schema(report: dict[str, Any], schema_id: str | None = None) -> None:
+def check_against_schema(
+    report: dict[str, Any], schema_id: str | None = None, stand_ins: bool = False
+) -> None:
     """Raise SchemaViolation unless ``report``, as its JSON is written (strict JSON: NaN and
     infinities as null, tuples as lists), follows the schema of ``schema_id`` (by default
-    the one its ``schema`` key names)."""
+    the one its ``schema`` key names). ``stand_ins``: leave out what tests build by hand
+    in place of what gandoctor computes (``stand_in_paths``)."""
     written = json.loads(strict_json(report))
     schema_id = schema_id or written.get("schema")
-    errors = sorted(schema_validator(schema_id).iter_errors(written), key=lambda e: e.json_path)
+    skipped = stand_in_paths(written) if stand_ins else ()
+    errors = sorted(
+        (
+            e
+            for e in schema_validator(schema_id).iter_errors(written)
+            if not any(
+                e.json_path == p or e.json_path.startswith((f"{p}.", f"{p}[")) for p in skipped
+            )
+        ),
+        key=lambda e: e.json_path,
+    )
     if errors:
         shown = "\n".join(f"  {e.json_path}: {e.message[:300]}" for e in errors[:8])
         more = f"\n  ... and {len(errors) - 8} more" if len(errors) > 8 else ""
@@ -61,6 +74,29 @@ def check_against_schema(report: dict[str, Any], schema_id: str | None = None) -
             f"(edit schema/build.py and run it where a key was added or changed):\n"
             f"{shown}{more}"
         )
+
+
+def stand_in_paths(written: dict[str, Any]) -> list[str]:
+    """The parts of a report that a test built by hand, which gandoctor never writes:
+
+    - a checkpoint whose ``data`` is ``{}`` (gandoctor always describes the data) holds a
+      test's stand-in generator and data entries (tests/test_collapse.py);
+    - one that also has a summary without a single measurement (judge.summarise refuses an
+      empty series) was built from hand-made records (tests/test_baseline.py): nothing of
+      it is what gandoctor computes.
+
+    The rest of such a report (settings, the baseline comparison, ...) is checked."""
+    paths = []
+    for i, c in enumerate(written.get("checkpoints") or []):
+        if not isinstance(c, dict) or c.get("data") != {}:
+            continue
+        at = f"$.checkpoints[{i}]"
+        series = c.get("series") or {}
+        if c.get("summary") is not None and not series.get("step"):
+            paths.append(at)
+        else:
+            paths += [f"{at}.generator", f"{at}.data"]
+    return paths
 
 
 def check_cli_output(
@@ -104,14 +140,14 @@ typer's CliRunner catches it (exit code 1), so the test is failed afterwards as 
 def hooked_check(report: dict[str, Any]) -> None:
     """check_against_schema, remembering a violation for the test's teardown."""
     try:
-        check_against_schema(report)
+        check_against_schema(report, stand_ins=True)
     except SchemaViolation as violation:
         _violations.append(str(violation))
         raise
 
 
 @contextmanager
-def schema_violation_expected(match: str = "") -> Iterator[None]:
+def schema_violation_expected(match: str | None = None) -> Iterator[None]:
     """For tests of the hook itself: a violation must be raised inside, and is forgotten."""
     before = len(_violations)
     with pytest.raises(SchemaViolation, match=match):

@@ -195,8 +195,12 @@ def test_the_records_fields_are_the_schema_s(definition: str, record: type, adde
     assert names(defs()[definition]) == field_names(record) | added
 
 
-def test_the_remedy_settings_and_repeat_figures_are_the_schema_s() -> None:
+def test_the_remedy_settings_ranking_and_repeat_figures_are_the_schema_s() -> None:
+    from gandoctor.results.ranking import RankedSnapshot, Ranking
+
     d = defs()
+    assert names(d["ranking"]) == field_names(Ranking)
+    assert names(d["ranking"]["properties"]["snapshots"]["items"]) == field_names(RankedSnapshot)
     assert names(d["remedies"]["properties"]["settings"]) == field_names(RemedyOptions)
     assert names(d["repeats"]["properties"]["figures"]) == set(FIGURES)
 
