@@ -50,6 +50,9 @@ class Example:
     show: bool = True
     files: dict[str, str] = field(default_factory=dict)
     setup: tuple[str, ...] = ()
+    excerpt: tuple[str, str] | None = None
+    """Show only the lines from the first that starts with ``excerpt[0]`` to before the
+    next that starts with ``excerpt[1]`` (one table of a long output)."""
 
     def outputs(self) -> list[str]:
         return ([f"{self.name}.txt"] if self.show else []) + list(self.files.values())
@@ -106,6 +109,13 @@ EXAMPLES = [
             " --steps 200 --json epoch25.json --quiet",
         ),
     ),
+    # The shipped epochs as the snapshots of one run, ranked (docs/runs.md, README).
+    Example(
+        "probe-rank",
+        "gandoctor probe examples/ --data examples/digits --rank --fail-on none",
+        exit_code=0,
+        excerpt=("gandoctor probe: ranking", "examples/"),
+    ),
     Example("inspect", "gandoctor inspect examples/dcgan_digits_epoch25.safetensors", 0),
     Example("preflight", PREFLIGHT_ARCH, exit_code=0),
 ]
@@ -146,6 +156,8 @@ def run_example(example: Example, scratch: Path) -> list[str]:
         )
     if example.show:
         lines = [line.rstrip() for line in done.stdout.rstrip().splitlines()]
+        if example.excerpt is not None:
+            lines = _excerpt(lines, *example.excerpt)
         text = "\n".join([f"$ {example.command}", *lines]) + "\n"
         (GENERATED / f"{example.name}.txt").write_text(text, encoding="utf-8")
     for produced, name in example.files.items():
@@ -155,6 +167,12 @@ def run_example(example: Example, scratch: Path) -> list[str]:
         else:
             problems.append(f"{example.name}: {produced} was not written")
     return problems
+
+
+def _excerpt(lines: list[str], start: str, stop: str) -> list[str]:
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    end = next((i for i in range(first + 1, len(lines)) if lines[i].startswith(stop)), None)
+    return lines[first:end]
 
 
 README_BLOCK = re.compile(

@@ -61,12 +61,13 @@ def render_html(report: Report, panels_svg: str | None = None) -> str:
     ]
     if not report.complete:
         body.append(f"<p class='warn'>Partial verdict: {escape(PARTIAL)}.</p>")
+    # The samples first: a GAN is judged by its samples before its figures.
+    body += ["<h2>Samples</h2>", _samples(report)]
     body += ["<h2>Findings</h2>", *(_findings(c, report) for c in report.checkpoints)]
     body += ["<h2>Figures</h2>", _figures(report)]
     if report.ranking is not None:
         lines = "".join(f"<p>{escape(line)}</p>" for line in ranking_lines(report))
         body += ["<h2>Ranking</h2>", _table(RANKING_HEADER, ranking_rows(report)) + lines]
-    body += ["<h2>Samples</h2>", _samples(report)]
     body += ["<h2>Figures 1-3: the fresh D's training</h2>", _panels(panels_svg)]
     own = [c for c in report.checkpoints if c.own_discriminator is not None]
     if own:
