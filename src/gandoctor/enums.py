@@ -39,6 +39,12 @@ class FindingCode(StrEnum):
     D_DOMINANT = "d_dominant"
     D_OVERFIT = "d_overfit"
     PENALTY_INEFFECTIVE = "penalty_ineffective"
+    D_LOSS_COLLAPSE = "d_loss_collapse"
+    """The run's own log (runs.logs): its D loss fell toward 0 with r_t near 1."""
+    AUGMENT_CEILING = "augment_ceiling"
+    """The run's own log: ADA's augmentation probability p held at its ceiling."""
+    FID_REGRESSED = "fid_regressed"
+    """The run's own log: its FID rose over several evaluations in a row."""
 
 
 class LatentDistribution(StrEnum):

@@ -161,6 +161,48 @@ class Thresholds:
     """A millionfold: the first layers get a millionth of the last one's signal per weight,
     so under SGD they stay where they were initialised, and Adam (which rescales by each
     weight's gradient history) reaches them only while they stay above its eps of 1e-8."""
+    logged_d_loss_collapse: float = 0.191
+    """The run's logged D loss (NVlabs ``Loss/D/loss``: softplus(D(fake)) + softplus(-D(real))
+    per sample, averaged over a tick) at or below which it has fallen toward 0
+    (``d_loss_collapse``). Chance, a D that outputs logit 0, is 2 ln 2 = 1.386; this is
+    2 ln 1.1, the loss of a D that gives every real the logit +ln 10 and every fake -ln 10,
+    i.e. D(G(z)) = 1/11 = 0.09: where the minimax gradient is a tenth of the -log D one,
+    the point ``own_d_dominant_decades`` marks on the checkpoint's own D (softplus is convex,
+    so a mean at this level needs mean logits at least this far apart). Runs whose loss is
+    defined otherwise (TensorBoard tags of the user's choosing) have no known chance level
+    and are not judged."""
+    logged_rt_collapse: float = 0.9
+    """The logged r_t = E[sign(D(x_real))] (``Loss/signs/real``) from which, with the D loss
+    above, the run's D is sure of its reals: 95 % of them on the real side. ADA steers r_t to
+    its target, 0.6 by default (train.py ``--aug=ada``), so 0.9 says the controller has lost
+    hold of D; one tick averages the signs of some 4000 reals (4 kimg per tick), whose
+    standard error (at most 1/sqrt(4000) = 0.016) is far below the 0.3 between the two."""
+    logged_augment_ceiling: float = 0.8
+    """ADA's logged p (``Progress/augment``) from which it is at its ceiling. NVlabs'
+    training_loop.py only clamps p at 0 (``.max(0)``) and AugmentPipe applies each
+    augmentation where rand < p, so in practice p tops out at 1 (every augmentation always).
+    Karras et al. (2020, section 2.2 and Figure 3) find that their augmentations start to
+    leak into the generated images once p exceeds about 0.8 and rarely below it, so 0.8 is
+    where ADA runs out of safe room; ``d_loss_collapse`` takes it as ADA's ceiling, too."""
+    logged_augment_ceiling_ticks: float = 10
+    """Consecutive logged ticks (up to the snapshot) with p at or above
+    ``logged_augment_ceiling`` from which p is pinned there (``augment_ceiling``): 40 kimg at
+    NVlabs' default 4 kimg per tick. The controller moves p by at most kimg_per_tick /
+    ada_kimg per tick (0.008 at the default ada_kimg = 500), so in ten ticks it could have
+    taken p 0.08 back down; a p still at the ceiling after them is held there by r_t staying
+    above the target, not passing by."""
+    logged_fid_rises: float = 3
+    """Consecutive rises of the logged FID, evaluation after evaluation up to the snapshot,
+    from which FID has regressed (``fid_regressed``). If the evaluations were noise around a
+    flat curve, each order of four values would be as likely as any other, and all three
+    rises in a row would come 1 time in 4! = 24 (4 %)."""
+    logged_fid_rise: float = 0.10
+    """Relative rise of the logged FID over those evaluations (last / first - 1) from which
+    it counts: five times the 1-2 % coefficient of variation of FID between training runs of
+    one recipe that Dufour, Efros and Perez measure on several hundred networks ("The FID
+    lottery", 2026, arXiv 2606.20536), and above the 95 % band of the difference of two such
+    readings (1.96 x sqrt 2 x 2 % = 5.5 %); redrawing the samples of one network moves FID
+    less still. The same 2 % gives the figure's uncertainty (judge.run_log)."""
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -37,6 +37,10 @@ class CheckpointReport:
     the first seed's probe."""
     own_discriminator: OwnDiscriminator | None = None
     """The checkpoint's own D (probing.own_discriminator); None where none was measured."""
+    run_log: dict[str, Any] | None = None
+    """What the training run logged at this snapshot (runs.logs.RunLog.around, with the
+    run-log findings' codes and their agreement with the probe: runs.attach); None where the
+    checkpoint is not a snapshot of a run with a log."""
 
     @property
     def verdict(self) -> Verdict:
@@ -78,6 +82,7 @@ class CheckpointReport:
             "own_discriminator": (
                 self.own_discriminator.to_dict() if self.own_discriminator is not None else None
             ),
+            "run_log": self.run_log,
         }
 
 
@@ -96,6 +101,10 @@ class Report:
     runs: list[dict[str, Any]] = field(default_factory=list)
     """The training run folders among the checkpoints, with the snapshots chosen from each
     (runs.selection.ChosenRun.to_dict); empty where none was given."""
+    run_curves: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
+    """The logged curves of each run whose log was read (runs.logs.RunLog.curves), for the
+    plot; not part of the JSON, whose ``checkpoints[i].run_log`` holds the values at each
+    snapshot."""
     ranking: Ranking | None = None
     """The checkpoints ranked by the classifier two-sample test (``--rank``,
     judge.ranking); None without it."""

@@ -159,11 +159,83 @@ PLAN_ROW: Row = ("protocol (full, or planned to fit the time)", _plan)
 
 def figure_rows(checkpoints: list[CheckpointReport]) -> list[Row]:
     """ROWS, with the protocol's row after "D steps run" where any probe was planned (the
-    plan itself is stated below the table: report.views.plan_line)."""
+    plan itself is stated below the table: report.views.plan_line), and what the run logged
+    at each snapshot after them where any checkpoint has a run log."""
+    logged = run_log_rows(checkpoints)
     if not any(c.outcome.plan is not None and c.outcome.plan.planned for c in checkpoints):
-        return ROWS
+        return [*ROWS, *logged]
     at = [label for label, _ in ROWS].index("D steps run") + 1
-    return [*ROWS[:at], PLAN_ROW, *ROWS[at:]]
+    return [*ROWS[:at], PLAN_ROW, *ROWS[at:], *logged]
+
+
+def _logged(*names: str, spec: str = ".3f") -> Cell:
+    """Figures the run logged at the snapshot (``run_log``), or MISSING."""
+
+    def cell(c: CheckpointReport) -> str:
+        log = c.run_log
+        return " / ".join(number(log.get(n) if log else None, spec) for n in names)
+
+    return cell
+
+
+def _logged_at(c: CheckpointReport) -> str:
+    """Where in the run's log the figures were read: its kimg or step, and NVlabs' tick."""
+    log = c.run_log or {}
+    if log.get("kimg") is not None:
+        where = f"kimg {log['kimg']:g}"
+    elif log.get("step") is not None:
+        where = f"step {log['step']}"
+    else:
+        return MISSING
+    return where + (f", tick {log['tick']}" if log.get("tick") is not None else "")
+
+
+def _logged_fid(c: CheckpointReport) -> str:
+    log = c.run_log or {}
+    if log.get("fid") is None:
+        return MISSING
+    return f"{log['fid']:.2f}" + (f" ({log['fid_metric']})" if log.get("fid_metric") else "")
+
+
+def _agreement(c: CheckpointReport) -> str:
+    """A logged d_loss_collapse: whether the probe's fresh D and the own D see it too."""
+    agreement = (c.run_log or {}).get("agreement")
+    if not agreement:
+        return MISSING
+    own = {True: "yes", False: "no", None: "not measured"}[agreement.get("own_d")]
+    return f"fresh D {'yes' if agreement.get('fresh_d') else 'no'}, own D {own}"
+
+
+RUN_LOG_ROWS: list[Row] = [
+    ("logged by the run at (kimg or step)", _logged_at),
+    ("logged D loss / G loss (NVlabs' chance: 2 ln 2 = 1.386)", _logged("d_loss", "g_loss")),
+    ("logged r_t / ADA p", _logged("r_t", "augment_p")),
+    ("logged R1 penalty", _logged("r1_penalty", spec=".3g")),
+    ("logged FID", _logged_fid),
+    ("logged D collapse seen by the probe's D too", _agreement),
+]
+"""Rows of what the run logged at each snapshot (``run_log``), after the measured ones."""
+
+RUN_LOG_COLUMNS: list[Row] = [
+    ("logged at", _logged_at),
+    ("D loss", _logged("d_loss")),
+    ("G loss", _logged("g_loss")),
+    ("r_t", _logged("r_t", spec=".2f")),
+    ("p", _logged("augment_p")),
+    ("R1", _logged("r1_penalty", spec=".3g")),
+    ("FID", _logged("fid", spec=".2f")),
+]
+"""Columns of the comparison table of what the run logged at each snapshot."""
+
+
+def run_log_rows(checkpoints: list[CheckpointReport]) -> list[Row]:
+    """RUN_LOG_ROWS where any checkpoint has a run log, else none."""
+    return RUN_LOG_ROWS if any(c.run_log is not None for c in checkpoints) else []
+
+
+def run_log_columns(checkpoints: list[CheckpointReport]) -> list[Row]:
+    """RUN_LOG_COLUMNS where any checkpoint has a run log, else none."""
+    return RUN_LOG_COLUMNS if any(c.run_log is not None for c in checkpoints) else []
 
 
 # Columns of the comparison table: short headers, the same figures as the single table.

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from gandoctor.enums import Severity, Verdict
 from gandoctor.report.model import CheckpointReport, Report
-from gandoctor.report.rows import COMPARISON, SAMPLE_COLUMNS, figure_rows
+from gandoctor.report.rows import COMPARISON, SAMPLE_COLUMNS, figure_rows, run_log_columns
 from gandoctor.report.terminal.baseline import baseline_block
 from gandoctor.report.terminal.layers import layers_tables
 from gandoctor.report.terminal.own_d import own_d_tables
@@ -50,10 +50,13 @@ def comparison_tables(report: Report) -> list[Table]:
     training signal, then the samples; two tables, so each fits a terminal."""
     names = short_names(report)
     tables = []
-    for title, columns in (
+    groups = [
         ("comparison (held-out; decades of gradient norm)", COMPARISON),
         ("samples (against held-out real data)", SAMPLE_COLUMNS),
-    ):
+    ]
+    if logged := run_log_columns(report.checkpoints):  # only snapshots of a run with a log
+        groups.append(("logged by the run at each snapshot (its own D)", logged))
+    for title, columns in groups:
         table = Table(title=f"gandoctor probe: {title}", title_justify="left")
         # The names are what the rows are about: never squeezed out; on a narrow terminal
         # the headers wrap at their spaces instead.
