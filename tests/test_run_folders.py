@@ -184,7 +184,7 @@ def test_a_lightning_run_made_by_lightning(tmp_path: Path, data8) -> None:
     images = torch.utils.data.TensorDataset(torch.zeros(8, 1, 16, 16))
     trainer = lightning.Trainer(
         default_root_dir=str(tmp_path), max_epochs=3, limit_train_batches=2,
-        enable_progress_bar=False, enable_model_summary=False, logger=True,
+        enable_progress_bar=False, enable_model_summary=False, logger=True, log_every_n_steps=1,
         callbacks=[lightning.pytorch.callbacks.ModelCheckpoint(save_top_k=-1, save_last=True)],
         accelerator="cpu", devices=1,
     )  # fmt: skip
@@ -203,3 +203,33 @@ def test_a_lightning_run_made_by_lightning(tmp_path: Path, data8) -> None:
     assert names == ["epoch=0-step=2.ckpt", "epoch=1-step=4.ckpt", "epoch=2-step=6.ckpt"]
     assert report["checkpoints"][0]["generator"]["architecture"] == "dcgan"
     assert report["runs"][0]["kind"] == "lightning"
+    # the d_loss the module logged, read from Lightning's TensorBoard event file
+    logged = [c["run_log"] for c in report["checkpoints"]]
+    # Lightning logs batch k at step k - 1 (the batches stepped before it): 0..5 for six
+    # batches; each snapshot reads the last value logged at or before its own step.
+    assert [entry["step"] for entry in logged] == [2, 4, 5]
+    assert all(isinstance(entry["d_loss"], float) for entry in logged)
+
+
+def test_a_run_s_own_logs_sit_beside_each_snapshot(tmp_path: Path, data8) -> None:
+    """NVlabs' stats.jsonl and metric-fid50k_full.jsonl beside the snapshots: each
+    probed snapshot's run_log holds what was logged at its tick, and --rank reads its FID."""
+    from runs_made import stats_line, tick_kimg, write_metric, write_stats
+
+    ticks = range(0, 101, 50)
+    root = nvlabs_run(tmp_path / "run", [round(tick_kimg(t)) for t in ticks], data8)
+    lines = [stats_line(t, tick_kimg(t), d_loss=1.3 - 0.001 * t, r_t=0.3, p=0.1 * t / 100)
+             for t in range(0, 101)]  # fmt: skip
+    write_stats(root, lines)
+    write_metric(root, [(tick_kimg(t), 50.0 - 0.2 * t) for t in ticks])
+    out = tmp_path / "report.json"
+    args = ["probe", str(root), "--steps", "5", "--rank", "--json", str(out), "-q"]
+    result = runner.invoke(app, args)
+    assert finished(result), (result.output, result.exception)
+    report = json.loads(out.read_text())
+    logged = [c["run_log"] for c in report["checkpoints"]]
+    assert [entry["kimg"] for entry in logged] == pytest.approx([tick_kimg(t) for t in ticks])
+    assert [entry["d_loss"] for entry in logged] == pytest.approx([1.3, 1.25, 1.2])
+    assert [entry["fid"] for entry in logged] == pytest.approx([50.0, 40.0, 30.0])
+    ranked = {s["checkpoint"]: s["fid"] for s in report["ranking"]["snapshots"]}
+    assert sorted(ranked.values()) == pytest.approx([30.0, 40.0, 50.0])

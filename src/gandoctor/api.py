@@ -40,6 +40,7 @@ from gandoctor.report.ranked import with_ranking
 from gandoctor.report.saved import load_baseline
 from gandoctor.results.outcome import ProbeOutcome
 from gandoctor.results.repeats import Repeats
+from gandoctor.runs.attach import with_run_logs
 from gandoctor.runs.expand import generator_items, item_names
 from gandoctor.runs.selection import SnapshotChoice, missing_data, run_data
 from gandoctor.runtime.allocator import release_freed_memory
@@ -157,6 +158,7 @@ def probe(
         partial = Report(reports, config, gate, __version__, runs=found) if reports else None
         raise ProbeInterruptedWithReport(getattr(interrupt, "outcome", None), partial) from None
     report = Report(reports, config, gate, __version__, runs=found)
+    report = with_run_logs(report, runs, on_warning)  # first: the ranking reads their FID
     report = with_ranking(report) if rank else report
     if saved is None:
         return report

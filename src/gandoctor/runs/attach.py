@@ -7,11 +7,12 @@ the plot."""
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from gandoctor.enums import FindingCode
+from gandoctor.errors import CheckpointError
 from gandoctor.judge.run_log import Agreement, collapse_agreement, logged_findings
 from gandoctor.judge.verdict import overall
 from gandoctor.report.model import CheckpointReport, Report
@@ -19,6 +20,7 @@ from gandoctor.results.outcome import Finding, ProbeOutcome
 from gandoctor.runs.folders import RunFolder, Snapshot
 from gandoctor.runs.logs import RunLog
 from gandoctor.runs.nvlabs_logs import metric_files, read_nvlabs
+from gandoctor.runs.selection import ChosenRun
 from gandoctor.runs.tensorboard import read_tensorboard
 from gandoctor.thresholds import Thresholds
 
@@ -98,3 +100,19 @@ def _with(outcome: ProbeOutcome, added: Sequence[Finding]) -> ProbeOutcome:
 def _same(path: str) -> str:
     """One spelling per file: the checkpoint as given and the snapshot as found."""
     return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+
+def with_run_logs(
+    report: Report, runs: Sequence[ChosenRun], on_warning: Callable[[str], None] | None = None
+) -> Report:
+    """The report with each run's own logs beside its snapshots. A run whose event files
+    need tbparse where it is not installed is probed without its logs, with a warning."""
+    for chosen in runs:
+        try:
+            log = read_run_log(chosen.run)
+        except CheckpointError as error:
+            if on_warning is not None:
+                on_warning(f"{chosen.run.root}: the run's logs are not read: {error}")
+            continue
+        report = attach_run_logs(report, chosen.run, log)
+    return report
