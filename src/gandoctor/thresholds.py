@@ -198,11 +198,12 @@ class Thresholds:
     rises in a row would come 1 time in 4! = 24 (4 %)."""
     logged_fid_rise: float = 0.10
     """Relative rise of the logged FID over those evaluations (last / first - 1) from which
-    it counts: five times the 1-2 % coefficient of variation of FID between training runs of
-    one recipe that Dufour, Efros and Perez measure on several hundred networks ("The FID
-    lottery", 2026, arXiv 2606.20536), and above the 95 % band of the difference of two such
-    readings (1.96 x sqrt 2 x 2 % = 5.5 %); redrawing the samples of one network moves FID
-    less still. The same 2 % gives the figure's uncertainty (judge.run_log)."""
+    it counts. FID differs between training runs of one recipe by a few per cent (Karras et
+    al. 2020 report their FIDs as mean +- standard deviation over three runs, the standard
+    deviations 1-3 % of the means), and redrawing the samples of one network moves it less
+    still; at a 2 % spread, the 95 % band of the difference of two readings is 1.96 x sqrt 2
+    x 2 % = 5.5 %, so a rise of 10 % is beyond that noise. The same 2 % gives the figure's
+    uncertainty (judge.run_log)."""
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():

@@ -21,8 +21,8 @@ from gandoctor.thresholds import Thresholds
 NVLABS_D_LOSS_CHANCE = 2 * math.log(2)
 """NVlabs' ``Loss/D/loss`` of a D at chance (logit 0 everywhere): softplus(0) + softplus(0)."""
 FID_CV = 0.02
-"""Coefficient of variation of one FID reading: the upper end of the 1-2 % Dufour et al.
-(2026) measure between training runs of one recipe (thresholds.logged_fid_rise)."""
+"""Coefficient of variation of one FID reading: the spread between training runs of one
+recipe, a few per cent of the FID (thresholds.logged_fid_rise)."""
 
 REMEDY_COLLAPSE = (
     "the run's own D told its reals from its fakes almost perfectly at this point, the "
