@@ -51,6 +51,8 @@ class Example:
     files: dict[str, str] = field(default_factory=dict)
     setup: tuple[str, ...] = ()
     excerpt: tuple[str, str] | None = None
+    picture: tuple[str, str] | None = None
+    """(an HTML file the command writes, a PNG in docs/images/): the page's top, drawn."""
     """Show only the lines from the first that starts with ``excerpt[0]`` to before the
     next that starts with ``excerpt[1]`` (one table of a long output)."""
 
@@ -116,6 +118,15 @@ EXAMPLES = [
         exit_code=0,
         excerpt=("gandoctor probe: ranking", "examples/"),
     ),
+    # The HTML report of the same run, for its picture on the page "Reading a report".
+    Example(
+        "report-html",
+        "gandoctor probe examples/ --data examples/digits --fail-on none --quiet"
+        " --html report.html",
+        exit_code=0,
+        show=False,
+        picture=("report.html", "report-html.png"),
+    ),
     Example("inspect", "gandoctor inspect examples/dcgan_digits_epoch25.safetensors", 0),
     Example("preflight", PREFLIGHT_ARCH, exit_code=0),
 ]
@@ -160,6 +171,8 @@ def run_example(example: Example, scratch: Path) -> list[str]:
             lines = _excerpt(lines, *example.excerpt)
         text = "\n".join([f"$ {example.command}", *lines]) + "\n"
         (GENERATED / f"{example.name}.txt").write_text(text, encoding="utf-8")
+    if example.picture is not None:
+        problems += screenshot(scratch / example.picture[0], IMAGES / example.picture[1])
     for produced, name in example.files.items():
         path = scratch / produced
         if path.is_file():
@@ -167,6 +180,27 @@ def run_example(example: Example, scratch: Path) -> list[str]:
         else:
             problems.append(f"{example.name}: {produced} was not written")
     return problems
+
+
+IMAGES = ROOT / "docs" / "images"
+
+
+def screenshot(page: Path, target: Path) -> list[str]:
+    """The top of an HTML page as headless Chromium draws it (where it is installed), in
+    128 colours (a quarter of the bytes; the page's colours are few)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        return [f"no chromium: {target.name} not redrawn"]
+    target.parent.mkdir(exist_ok=True)
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+               f"--screenshot={target}", "--window-size=1200,1150", page.as_uri()]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0 or not target.is_file():
+        return [f"chromium: {done.stderr[-300:]}"]
+    from PIL import Image
+
+    Image.open(target).convert("RGB").quantize(colors=128).save(target, optimize=True)
+    return []
 
 
 def _excerpt(lines: list[str], start: str, stop: str) -> list[str]:
