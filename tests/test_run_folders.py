@@ -233,3 +233,35 @@ def test_a_run_s_own_logs_sit_beside_each_snapshot(tmp_path: Path, data8) -> Non
     assert [entry["fid"] for entry in logged] == pytest.approx([50.0, 40.0, 30.0])
     ranked = {s["checkpoint"]: s["fid"] for s in report["ranking"]["snapshots"]}
     assert sorted(ranked.values()) == pytest.approx([30.0, 40.0, 50.0])
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "stylegan"
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures/stylegan is not here")
+def test_runs_of_the_authors_own_files(tmp_path: Path) -> None:
+    """The checkpoints rosinality's train.py and NVlabs' training loop wrote (the shared
+    fixtures), laid out as their runs lay them out, probed as run folders."""
+    import shutil
+
+    rosinality = tmp_path / "stylegan2-pytorch" / "checkpoint"
+    rosinality.mkdir(parents=True)
+    for step in (100, 200):
+        shutil.copy(SHARED / "rosinality_000100.pt", rosinality / f"{step:06d}.pt")
+    nvlabs = tmp_path / "00000-rgb32"
+    nvlabs.mkdir()
+    for kimg in (0, 40):
+        shutil.copy(SHARED / "stylegan2-ada_rgb32.pkl", nvlabs / f"network-snapshot-{kimg:06d}.pkl")
+    data = tmp_path / "rgb32"
+    images = _digits(32)[:300].repeat(1, 3, 1, 1)
+    write_pngs(data, images)  # grey PNGs; the RGB generators read them as RGB
+    for root, kind in ((rosinality.parent, "rosinality"), (nvlabs, "nvlabs")):
+        out = tmp_path / f"{kind}.json"
+        args = ["probe", str(root), "--data", str(data), "--steps", "5", "--json", str(out)]
+        result = runner.invoke(app, [*args, "-q"])
+        assert finished(result), (kind, result.output, result.exception)
+        report = json.loads(out.read_text())
+        assert report["runs"][0]["kind"] == kind and len(report["checkpoints"]) == 2
+        # the run's options name a data set that is not here; --data was given instead
+        assert report["runs"][0]["data_found"] is None
+        assert all(c["own_discriminator"] is not None for c in report["checkpoints"])
