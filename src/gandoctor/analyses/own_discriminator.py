@@ -59,12 +59,13 @@ def _cycled(labels: torch.Tensor | None, n: int) -> torch.Tensor | None:
 
 
 def _input_gradients(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | None
-                     ) -> torch.Tensor:  # fmt: skip
-    """Per-sample ||grad_x sum(D(x))||: D's slope at each sample (no parameter grads)."""
+                     ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """Per-sample ||grad_x sum(D(x))||, D's slope at each sample (no parameter grads), and
+    the logits on the way (the same values a pass without a graph gives)."""
     x = x.detach().requires_grad_(True)
     logits = chunked(disc, x, labels)
     (grad,) = torch.autograd.grad(logits.sum(), x)
-    return grad[: len(logits)].flatten(1).double().norm(dim=1)
+    return grad[: len(logits)].flatten(1).double().norm(dim=1), logits.detach()
 
 
 def _spread(values: torch.Tensor) -> Spread:
@@ -180,9 +181,10 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
     # those of a D that does not know the class.
     drawn = [lab for lab in labels if lab is not None]
     classes = torch.cat(drawn)[:n] if drawn else None
+    # R1 and R2 are taken at the held-out reals and fakes: their passes give those logits.
+    r1_slopes, real_logits = _input_gradients(disc, real, classes)
+    r2_slopes, fake_logits = _input_gradients(disc, fakes[:n], classes)
     with torch.no_grad():
-        real_logits = chunked(disc, real, classes)
-        fake_logits = chunked(disc, fakes[:n], classes)
         train_logits = chunked(disc, train, classes)
         unseen_logits = real_logits
         if unseen_real is not None:
@@ -200,9 +202,9 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         js_lower_bound=stats.js_lower_bound,
         minimax_grad_norm=_spread(torch.tensor(mm)),
         nonsat_grad_norm=_spread(torch.tensor(ns)),
-        r1=_spread(_input_gradients(disc, real, classes).square()),
-        r2=_spread(_input_gradients(disc, fakes[:n], classes).square()),
-        gp_norm=_spread(_input_gradients(disc, mixed, classes)),
+        r1=_spread(r1_slopes.square()),
+        r2=_spread(r2_slopes.square()),
+        gp_norm=_spread(_input_gradients(disc, mixed, classes)[0]),
         r_t=memo.r_t,
         r_v=memo.r_v if math.isfinite(memo.r_v) else math.nan,
         r_t_uncertainty=memo.r_t_uncertainty,
