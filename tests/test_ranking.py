@@ -4,7 +4,6 @@ separated; validated on runs whose order is known."""
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import math
@@ -18,25 +17,17 @@ from gandoctor.config import ProbeConfig
 from gandoctor.enums import FindingCode, Severity
 from gandoctor.judge.c2st import accuracy_interval
 from gandoctor.judge.ranking import Candidate, rank, ranking_config
+from gandoctor.report.merge import merge_reports
 from gandoctor.results.outcome import Finding
-from gandoctor.results.series import Summary
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-SUMMARY_FIGURES = [
-    f.name for f in dataclasses.fields(Summary)
-    if f.default is dataclasses.MISSING and f.type == "float" and f.name != "final_accuracy"
-]  # fmt: skip
-"""The Summary's figures without a default, set to 0 in the candidates made here."""
 EPOCHS = [EXAMPLES / f"dcgan_digits_epoch{n}.safetensors" for n in (0, 1, 10, 25)]
 
 
 def candidate(name: str, accuracy: float, n: int = 256, **extra) -> Candidate:
     low, high = accuracy_interval(accuracy, n, n)
-    figures = dict.fromkeys(SUMMARY_FIGURES, 0.0)
-    summary = Summary(steps_run=500, measurements=30, steps_to_saturation=None,
-                      minimax_grad_peak_step=0, **figures, final_accuracy=accuracy,
-                      accuracy_low=low, accuracy_high=high)  # fmt: skip
-    return Candidate(name, summary, extra.pop("findings", []), extra.pop("complete", True),
+    problems = frozenset(str(f.code) for f in extra.pop("findings", []))
+    return Candidate(name, accuracy, low, high, problems, extra.pop("complete", True),
                      extra.pop("has_own_d", False), **extra)  # fmt: skip
 
 
@@ -78,7 +69,7 @@ def test_fid_agreement_counts_the_separated_pairs_it_orders_alike() -> None:
 
 
 def test_cut_short_or_broken_probes_are_not_ranked() -> None:
-    broken = Candidate("nan", None, [], True, False)
+    broken = Candidate.of("nan", None, [], True, False)
     cut = candidate("cut", 0.6, complete=False)
     ranking = rank([candidate("a", 0.8), broken, cut])
     assert [s.checkpoint for s in ranking.snapshots] == ["a"]
@@ -128,3 +119,19 @@ def test_a_run_trained_into_collapse_ranks_its_late_snapshots_worse(tmp_path: Pa
     for later in ("snapshot-1700", "snapshot-1900", "snapshot-2300", "snapshot-0500"):
         assert group["snapshot-1500"] < group[later], group
     assert group["snapshot-1000"] < group["snapshot-2300"]
+
+
+def test_merged_shards_are_ranked_together() -> None:
+    """Under --shard each process ranks its own checkpoints; gandoctor merge ranks all of
+    them again, from the saved figures, as one probe would have."""
+    config = ProbeConfig(steps=60)
+    shards = [
+        gandoctor.probe(path, EXAMPLES / "digits", config=config, fail_on="none", rank=True)
+        for path in (EPOCHS[0], EPOCHS[-1])
+    ]
+    merged = merge_reports([json.loads(s.to_json()) for s in shards], ["a.json", "b.json"])
+    together = gandoctor.probe([EPOCHS[0], EPOCHS[-1]], EXAMPLES / "digits", config=config,
+                               fail_on="none", rank=True)  # fmt: skip
+    assert together.ranking is not None
+    assert merged["ranking"] == json.loads(together.to_json())["ranking"]
+    assert len(merged["ranking"]["snapshots"]) == 2

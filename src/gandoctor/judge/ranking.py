@@ -25,6 +25,7 @@ from gandoctor.results.ranking import RankedSnapshot, Ranking
 from gandoctor.results.series import Summary
 
 OWN_D_PROBLEMS = (FindingCode.D_DOMINANT, FindingCode.D_OVERFIT, FindingCode.PENALTY_INEFFECTIVE)
+WARN_OR_FAIL = (Severity.WARN, Severity.FAIL)
 
 
 @dataclass(frozen=True)
@@ -32,24 +33,39 @@ class Candidate:
     """What the ranking needs of one probed snapshot."""
 
     checkpoint: str
-    summary: Summary | None
-    findings: list[Finding]
+    accuracy: float
+    """The fresh D's final held-out accuracy; NaN where there is none (a broken G)."""
+    low: float
+    high: float
+    """Its 95 % interval (judge.c2st)."""
+    problems: frozenset[str]
+    """The codes of its findings at warn or fail."""
     complete: bool
     """False for a probe cut short (time, Ctrl-C): not measured at the fixed budget."""
     has_own_d: bool
     fid: float | None = None
+
+    @classmethod
+    def of(cls, checkpoint: str, summary: Summary | None, findings: list[Finding],
+           complete: bool, has_own_d: bool, fid: float | None = None) -> Candidate:  # fmt: skip
+        """From a probe's summary and findings."""
+        figures = (
+            (summary.final_accuracy, summary.accuracy_low, summary.accuracy_high)
+            if summary is not None
+            else (math.nan,) * 3
+        )
+        codes = frozenset(str(f.code) for f in findings if f.severity in WARN_OR_FAIL)
+        return cls(checkpoint, *figures, codes, complete, has_own_d, fid)
 
 
 def rank(candidates: list[Candidate]) -> Ranking:
     """Rank the snapshots by their fresh D's final held-out accuracy (see the module)."""
     readings, unranked = [], []
     for c in candidates:
-        s = c.summary
-        finite = s is not None and all(map(math.isfinite, (s.final_accuracy, s.accuracy_low)))
-        if s is None or not finite or not c.complete:
+        if not all(map(math.isfinite, (c.accuracy, c.low, c.high))) or not c.complete:
             unranked.append(c.checkpoint)
             continue
-        readings.append((c, s.final_accuracy, s.accuracy_low, s.accuracy_high))
+        readings.append((c, c.accuracy, c.low, c.high))
     readings.sort(key=lambda r: r[1])
     groups = _tie_groups([(low, high) for _, _, low, high in readings])
     ranked = []
@@ -88,8 +104,7 @@ def _order_within_ties(s: RankedSnapshot) -> tuple[int, int, float, float]:
 def _own_d_problems(c: Candidate) -> int | None:
     if not c.has_own_d:
         return None
-    codes = {f.code for f in c.findings if f.severity in (Severity.WARN, Severity.FAIL)}
-    return sum(code in codes for code in OWN_D_PROBLEMS)
+    return sum(str(code) in c.problems for code in OWN_D_PROBLEMS)
 
 
 def _fid_agreement(ranked: list[RankedSnapshot]) -> float | None:

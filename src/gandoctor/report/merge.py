@@ -4,6 +4,7 @@ report: the checkpoints in natural order, the worst verdict, the strictest exit 
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from gandoctor.enums import FindingCode, Severity, Verdict
 from gandoctor.errors import ConfigError
 from gandoctor.judge.gate import FailOn
+from gandoctor.judge.ranking import Candidate, rank
 from gandoctor.paths import natural_key
 from gandoctor.report.model import SCHEMA
 from gandoctor.results.outcome import Finding
@@ -58,7 +60,31 @@ def merge_reports(
     if fail_on is not None:
         failed = any(fail_on.matches(_finding(f)) for c in checkpoints for f in c["findings"])
         merged.update(fail_on=str(fail_on), exit_code=int(failed))
+    if any(r.get("ranking") for r in reports):
+        # Each shard ranked only its own checkpoints: rank them all again, together.
+        merged["ranking"] = rank([_candidate(c) for c in checkpoints]).to_dict()
+    merged["runs"] = [run for r in reports for run in r.get("runs") or []]
     return merged
+
+
+def _candidate(saved: dict[str, Any]) -> Candidate:
+    """What the ranking needs, read back from a saved checkpoint entry."""
+    summary = saved.get("summary") or {}
+    accuracy, low, high = (
+        math.nan if summary.get(k) is None else float(summary[k])
+        for k in ("final_accuracy", "accuracy_low", "accuracy_high")
+    )
+    logged = saved.get("run_log") or {}
+    return Candidate(
+        str(saved["checkpoint"]),
+        accuracy,
+        low,
+        high,
+        frozenset(str(f["code"]) for f in saved["findings"] if f["severity"] in ("warn", "fail")),
+        bool((saved.get("probe") or {}).get("complete", True)),
+        saved.get("own_discriminator") is not None,
+        logged.get("fid") if isinstance(logged.get("fid"), int | float) else None,
+    )
 
 
 def _finding(saved: dict[str, Any]) -> Finding:

@@ -17,8 +17,8 @@ def with_ranking(report: Report) -> Report:
 
 def _candidate(c: CheckpointReport) -> Candidate:
     o = c.outcome
-    return Candidate(c.checkpoint, o.summary, o.findings, o.complete,
-                     c.own_discriminator is not None, logged_fid(c))  # fmt: skip
+    return Candidate.of(c.checkpoint, o.summary, o.findings, o.complete,
+                        c.own_discriminator is not None, logged_fid(c))  # fmt: skip
 
 
 def logged_fid(c: CheckpointReport) -> float | None:
