@@ -488,8 +488,11 @@ def data() -> Schema:
         "The real data as read for this generator (data.common.RealData.describe).",
         {
             "source": string("The data path as given, or tensor for an in-memory array."),
-            "kind": string(
-                'How the data were read: "image folder", "zip", "lmdb", "npy", "npz" or "tensor".'
+            "kind": enum(
+                ("image folder", "zip", "lmdb", "npy", "npz", "tensor"),
+                "How the data were read: a folder of images, a dataset ZIP (NVlabs' "
+                "dataset_tool), an LMDB (rosinality's prepare_data), a .npy or .npz array, or "
+                "an in-memory tensor or array.",
             ),
             "found": integer("Candidate image files or array rows found."),
             "used": integer("Samples loaded: after the --max-images cap, minus unreadable files."),
@@ -511,6 +514,7 @@ def data() -> Schema:
             ),
         },
         optional=("labels", "label_counts"),
+        dependentRequired={"labels": ["label_counts"], "label_counts": ["labels"]},
     )
 
 

@@ -21,6 +21,7 @@ from conftest import (
     check_cli_output,
     schema_validator,
     schema_violation_expected,
+    stand_in_paths,
 )
 from jsonschema import Draft202012Validator, ValidationError
 from typer.testing import CliRunner
@@ -363,3 +364,20 @@ def test_a_preflight_report_follows_its_schema(tmp_path: Path) -> None:
     assert {"data shape", "value range", "short probe"} <= names
     report["checks"][0]["evidence"]["surprise"] = 1
     assert errors(report, PREFLIGHT_SCHEMA) != []
+
+
+def test_only_a_test_s_hand_made_entries_are_left_out(reports: dict[str, dict[str, Any]]) -> None:
+    """The hook leaves out what a test built by hand (conftest.stand_in_paths) and nothing
+    that gandoctor writes: a real report has no stand-in, and a stand-in's other entries
+    are still checked."""
+    assert stand_in_paths(reports["full"]) == []
+    report = copy.deepcopy(reports["full"])
+    report["checkpoints"][0]["data"] = {}
+    report["checkpoints"][0]["generator"] = {"architecture": "pool"}
+    assert stand_in_paths(report) == ["$.checkpoints[0].generator", "$.checkpoints[0].data"]
+    check_against_schema(report, stand_ins=True)
+    with pytest.raises(SchemaViolation):
+        check_against_schema(report)
+    report["checkpoints"][0]["verdict"] = "great"
+    with pytest.raises(SchemaViolation, match="great"):
+        check_against_schema(report, stand_ins=True)
