@@ -1959,7 +1959,9 @@ def preflight_schema() -> Schema:
                     "stored": obj(
                         "The data as stored, before conversion (preflight.rawdata.RawData).",
                         {
-                            "kind": string("How they are stored: image folder, npy, npz, ..."),
+                            "kind": string(
+                                "How they are stored: image folder, zip, lmdb, npy or npz."
+                            ),
                             "channels": optional_integer(
                                 "Channels per sample (the most common); null for vectors."
                             ),

@@ -211,3 +211,25 @@ def test_table_shows_every_row_and_the_exit_code(folder):
     for name in STATIC:
         assert name in result.stdout
     assert "fail — 1 failed" in result.stdout and "(exit 1)" in result.stdout
+
+
+def test_preflight_reads_dataset_zips_and_lmdbs(tmp_path):
+    """The data as StyleGAN users have them: the stored form is read from the archive's
+    members (nothing extracted), and the checks compare it with the generator's."""
+    from datasets_made import nvlabs_zip, rosinality_lmdb
+    from PIL import Image
+
+    pixels = ((_digits(16)[:300, 0].numpy() + 1) * 127.5).round().astype(np.uint8)
+    archive = nvlabs_zip(tmp_path / "digits.zip", pixels)
+    lmdb_path = rosinality_lmdb(
+        tmp_path / "lmdb", [Image.fromarray(p).convert("RGB") for p in pixels], sizes=(8, 16)
+    )
+    before = sorted(p.name for p in lmdb_path.iterdir())
+    for data, kind, stored in ((archive, "zip", "L 16x16"), (lmdb_path, "lmdb", "RGB 16x16")):
+        result = preflight("--arch", DCGAN, "--arch-kwargs", DCGAN_KWARGS, "--data", data,
+                           "--steps", 5, "--json", "-")  # fmt: skip
+        assert result.exit_code in (0, 1), result.output
+        raw = json.loads(result.stdout)["data"]["stored"]
+        assert raw["kind"] == kind and stored in raw["description"], raw
+        assert raw["size"] == [16, 16]  # the LMDB's largest resolution
+    assert sorted(p.name for p in lmdb_path.iterdir()) == before  # no lock file added

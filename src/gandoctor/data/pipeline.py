@@ -56,6 +56,11 @@ class ImageSet(ABC):
         """What the source stores beyond the images' own modes, for the conversion text."""
         return ""
 
+    def stored_bytes(self, name: str) -> bytes | None:
+        """One image's file as stored (an archive member, a record); None for a source
+        read from files (preflight opens those itself) or a member that cannot be read."""
+        return None
+
     def finish(self) -> None:  # noqa: B027 - optional: only archives hold something open
         """Close what the decoder opened in this process (an archive); called after
         decoding, whatever its end."""

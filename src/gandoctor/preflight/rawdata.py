@@ -6,13 +6,17 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from gandoctor.data.archives.lmdb_records import list_lmdb, lmdb_layout
+from gandoctor.data.archives.zipped import is_zip, list_zip
 from gandoctor.data.images import image_extensions
+from gandoctor.data.pipeline import ImageSet
 from gandoctor.errors import DataError
 
 # Channels of Pillow modes once alpha is composited away, as the folder loader converts them.
@@ -26,7 +30,7 @@ class RawData:
     """The stored form of the real data."""
 
     kind: str
-    """"image folder", "npy" or "npz"."""
+    """"image folder", "zip", "lmdb", "npy" or "npz"."""
     channels: int | None
     """Channels per sample (the most common among images), None for vectors."""
     size: tuple[int, int] | None
@@ -59,11 +63,44 @@ def read_raw(path: str, max_files: int) -> RawData:
         mode = os.stat(path).st_mode
     except OSError as exc:
         raise DataError(f"data path not found or unreadable: {path} ({exc.strerror})") from None
+    subdir = lmdb_layout(path, mode)
+    if subdir is not None:
+        images = list_lmdb(path, subdir, _LARGEST, lambda n: list(range(min(n, max_files))))
+        return _archive(images, max_files, "lmdb")
+    if stat.S_ISREG(mode) and is_zip(path):
+        return _archive(list_zip(path, None), max_files, "zip")
     if stat.S_ISDIR(mode):
         return _folder(path, max_files)
     if Path(path).suffix.lower() in (".npy", ".npz"):
         return _array(path)
-    raise DataError(f"unsupported data path {path}: expected a folder of images, .npy or .npz")
+    raise DataError(
+        f"unsupported data path {path}: expected a folder of images, a dataset .zip, an LMDB, "
+        ".npy or .npz"
+    )
+
+
+_LARGEST = 1 << 30
+"""The generator's side asked of an LMDB here: larger than any, so its largest resolution is
+read (what the data hold at best); the probe reads the one that fits the generator."""
+
+
+def _archive(images: ImageSet, max_files: int, kind: str) -> RawData:
+    """The first ``max_files`` images of a dataset ZIP or LMDB, opened from their stored
+    bytes in memory (nothing is extracted)."""
+    import io
+
+    from PIL import Image
+
+    def opened() -> Iterator[Image.Image]:
+        try:
+            for name in images.names[:max_files]:
+                content = images.stored_bytes(name)
+                if content is not None:
+                    yield Image.open(io.BytesIO(content))
+        finally:
+            images.finish()
+
+    return _headers(opened(), images.source, kind, images.stored())
 
 
 def _folder(root: str, max_files: int) -> RawData:
@@ -80,14 +117,27 @@ def _folder(root: str, max_files: int) -> RawData:
         ]
         if len(files) >= max_files:
             break
-    stored: Counter[str] = Counter()
+
+    def opened() -> Iterator[Image.Image]:
+        for file in files[:max_files]:
+            try:
+                yield Image.open(file)
+            except (OSError, ValueError, SyntaxError):
+                continue  # unreadable files are the loader's to count and report
+
+    return _headers(opened(), root, "image folder")
+
+
+def _headers(images: Iterator[Any], source: str, kind: str, stored: str = "") -> RawData:
+    """Modes, sizes and grey content of the images given (each closed after)."""
+    counts: Counter[str] = Counter()
     channels: Counter[int] = Counter()
     sizes: Counter[tuple[int, int]] = Counter()
     gray = True
-    for file in files[:max_files]:
+    for opened in images:
         try:
-            with Image.open(file) as image:
-                stored[f"{image.mode} {image.width}x{image.height}"] += 1
+            with opened as image:
+                counts[f"{image.mode} {image.width}x{image.height}"] += 1
                 channels[_MODE_CHANNELS.get(image.mode, 3)] += 1
                 sizes[(image.height, image.width)] += 1
                 if image.mode in ("RGB", "RGBA"):
@@ -97,17 +147,18 @@ def _folder(root: str, max_files: int) -> RawData:
                         and (pixels[..., 1] == pixels[..., 2]).all()
                     )
         except (OSError, ValueError, SyntaxError):
-            continue  # unreadable files are the loader's to count and report
-    if not stored:
-        raise DataError(f"no readable image files found in {root}")
-    shown = ", ".join(f"{key} ({n})" for key, n in stored.most_common(3))
+            continue
+    if not counts:
+        raise DataError(f"no readable image files found in {source}")
+    shown = ", ".join(f"{key} ({n})" for key, n in counts.most_common(3))
     return RawData(
-        kind="image folder",
+        kind=kind,
         channels=channels.most_common(1)[0][0],
         size=sizes.most_common(1)[0][0],
         features=None,
         value_range=(0.0, 255.0),
-        description=f"images {shown} of the first {sum(stored.values())} read, values 0..255",
+        description=f"images {shown} of the first {sum(counts.values())} read{stored}, "
+        "values 0..255",
         gray_rgb=gray and channels.most_common(1)[0][0] == 3,
     )
 

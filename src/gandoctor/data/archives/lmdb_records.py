@@ -211,6 +211,10 @@ class LmdbImages(ImageSet):
         sizes = ", ".join(str(size) for size in self.available)
         return f" (the {self.resolution} px records; the LMDB holds {sizes})"
 
+    def stored_bytes(self, name: str) -> bytes | None:
+        content = self.reader.read(name)
+        return None if isinstance(content, Damaged) else content
+
     def finish(self) -> None:
         self.reader.close()
 

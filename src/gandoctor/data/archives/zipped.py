@@ -184,6 +184,10 @@ class ZipImages(ImageSet):
     def cache_key(self, chosen: list[str], mode: str, size: tuple[int, int]) -> str | None:
         return cache.archive_key(self.source, self.source, chosen, mode, size)
 
+    def stored_bytes(self, name: str) -> bytes | None:
+        content = self.reader.read(name)
+        return None if isinstance(content, Damaged) else content
+
     def finish(self) -> None:
         self.reader.close()
 
