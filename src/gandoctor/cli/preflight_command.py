@@ -38,7 +38,13 @@ _PREFLIGHT = PreflightConfig()  # the defaults shown in --help come from config.
 @app.command()
 def preflight(
     data: Annotated[
-        Path, typer.Option("--data", "-d", help="Folder of real images, or .npy/.npz.")
+        Path,
+        typer.Option(
+            "--data",
+            "-d",
+            help="Real data: a folder of images, an NVlabs dataset .zip, a rosinality LMDB, "
+            "or .npy/.npz.",
+        ),
     ],
     checkpoint: Annotated[
         Path | None,
