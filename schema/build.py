@@ -1480,6 +1480,9 @@ def run() -> Schema:
             "data_found": optional_string(
                 "That data set's path where it exists here; null otherwise."
             ),
+            "data_used": boolean(
+                "Whether the probe read that data set (--data left out), not data given by hand."
+            ),
             "snapshots_found": integer("Snapshots in the run folder."),
             "snapshots_probed": array(snapshot, "The snapshots chosen, in training order."),
             "chosen": string("How they were chosen (--every, --last, the time budget), in words."),

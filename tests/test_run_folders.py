@@ -107,9 +107,11 @@ def test_probe_takes_a_run_folder_and_its_data_with_no_other_option(tmp_path: Pa
     assert names == [f"network-snapshot-{k:06d}.pkl" for k in (0, 200, 400)]
     assert all(c["data"]["source"] == str(data8) for c in report["checkpoints"])
     (run,) = report["runs"]
-    assert run["kind"] == "nvlabs" and run["data_found"] == str(data8)
+    assert run["kind"] == "nvlabs" and run["data_found"] == str(data8) and run["data_used"]
     assert [s["kimg"] for s in run["snapshots_probed"]] == [0, 200, 400]
     assert f"real data from {root / 'training_options.json'}" in result.output
+    # the report itself says where the data came from, not only stderr
+    assert "all 3 snapshots; real data from" in " ".join(result.stdout.split())
 
 
 def test_a_run_whose_data_is_gone_asks_for_data(tmp_path: Path) -> None:
@@ -261,5 +263,5 @@ def test_runs_of_the_authors_own_files(tmp_path: Path) -> None:
         report = json.loads(out.read_text())
         assert report["runs"][0]["kind"] == kind and len(report["checkpoints"]) == 1
         # the run's options name a data set that is not here; --data was given instead
-        assert report["runs"][0]["data_found"] is None
+        assert report["runs"][0]["data_found"] is None and not report["runs"][0]["data_used"]
         assert all(c["own_discriminator"] is not None for c in report["checkpoints"])

@@ -137,7 +137,7 @@ def probe(
     generators = [_load(i, n, load_options, config) for i, n in zip(items, names, strict=True)]
     reader = RealDataReader(data_options, on_warning)
     reports: list[CheckpointReport] = []
-    found = [run.to_dict() for run in runs]
+    found = [run.to_dict(data) for run in runs]
     try:
         for index, (name, loaded) in enumerate(zip(names, generators, strict=True)):
             shape, value_range = loaded.info.output_shape, loaded.info.output_range

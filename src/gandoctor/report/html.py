@@ -21,7 +21,14 @@ from gandoctor.report.model import CheckpointReport, Report
 from gandoctor.report.pictures import checkpoint_grids, png_bytes
 from gandoctor.report.ranked import RANKING_HEADER, ranking_lines, ranking_rows
 from gandoctor.report.rows import figure_rows, own_d_rows, own_d_title
-from gandoctor.report.views import NO_FINDINGS, PARTIAL, findings_view, gate_outcome, short_names
+from gandoctor.report.views import (
+    NO_FINDINGS,
+    PARTIAL,
+    findings_view,
+    gate_outcome,
+    run_lines,
+    short_names,
+)
 from gandoctor.results.outcome import Finding
 
 MIN_SHOWN_PIXELS = 256
@@ -61,6 +68,7 @@ def render_html(report: Report, panels_svg: str | None = None) -> str:
     ]
     if not report.complete:
         body.append(f"<p class='warn'>Partial verdict: {escape(PARTIAL)}.</p>")
+    body += [f"<p class='note'>{escape(line)}</p>" for line in run_lines(report)]
     # The samples first: a GAN is judged by its samples before its figures.
     body += ["<h2>Samples</h2>", _samples(report)]
     body += ["<h2>Findings</h2>", *(_findings(c, report) for c in report.checkpoints)]

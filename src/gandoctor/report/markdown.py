@@ -23,6 +23,7 @@ from gandoctor.report.views import (
     column_title,
     findings_view,
     gate_outcome,
+    run_lines,
     short_names,
     show,
 )
@@ -58,6 +59,7 @@ def render_markdown(report: Report) -> str:
         _figures(report),
         *_own_d(report),
         *_ranking(report),
+        *_runs(report),
         "### Findings",
         *(_findings(c, with_name=len(report.checkpoints) > 1) for c in report.checkpoints),
     ]
@@ -102,6 +104,12 @@ def _own_d(report: Report) -> list[str]:
         for c in report.checkpoints
         if c.own_discriminator is not None
     ]  # fmt: skip
+
+
+def _runs(report: Report) -> list[str]:
+    """The training run folders probed, as one list (none without run folders)."""
+    lines = [f"- {escape(line.strip())}" for line in run_lines(report)]
+    return ["\n".join(lines)] if lines else []
 
 
 def _ranking(report: Report) -> list[str]:

@@ -218,3 +218,16 @@ def show(figure: str, value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
+
+
+def run_lines(report: Report) -> list[str]:
+    """Each training run folder probed: which snapshots were chosen, and where the real
+    data came from when the run's options named them."""
+    lines = []
+    for run in report.runs:
+        line = f"run {run['root']} ({run['kind']}): {run['chosen']}"
+        if run.get("data_used"):
+            line += f"; real data from {run['options_file'] or run['root']}: {run['data_found']}"
+        lines.append(line)
+        lines += [f"  {note}" for note in run.get("notes", [])]
+    return lines

@@ -51,14 +51,18 @@ class ChosenRun:
     chosen: list[Snapshot]
     how: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, data: object = None) -> dict[str, Any]:
+        """``data``: what the probe read (a path, or samples), to say whether it is the data
+        set the run names."""
         run = self.run
+        used = isinstance(data, str | os.PathLike) and _same(data, run.data_path)
         return {
             "root": run.root,
             "kind": run.kind,
             "options_file": run.options_file,
             "data_named": run.data_named,
             "data_found": run.data_path,
+            "data_used": used,
             "snapshots_found": len(run.snapshots),
             "snapshots_probed": [s.to_dict() for s in self.chosen],
             "chosen": self.how,
@@ -146,3 +150,10 @@ def missing_data(runs: list[ChosenRun]) -> str:
     if named:
         return f"no real data: the run names {named[0]}, which is not here; pass {{opt:data}}"
     return "no real data: pass {opt:data} (a folder of images, .npy/.npz, a dataset ZIP or LMDB)"
+
+
+def _same(given: str | os.PathLike[str], named: str | None) -> bool:
+    try:
+        return named is not None and os.path.samefile(given, named)
+    except OSError:
+        return False

@@ -14,7 +14,14 @@ from gandoctor.report.terminal.layers import layers_tables
 from gandoctor.report.terminal.own_d import own_d_tables
 from gandoctor.report.terminal.ranking import ranking_block
 from gandoctor.report.terminal.remedies import remedies_tables
-from gandoctor.report.views import NO_FINDINGS, PARTIAL, findings_view, gate_outcome, short_names
+from gandoctor.report.views import (
+    NO_FINDINGS,
+    PARTIAL,
+    findings_view,
+    gate_outcome,
+    run_lines,
+    short_names,
+)
 
 VERDICT_STYLE = {
     Verdict.HEALTHY: "bold green",
@@ -118,6 +125,7 @@ def render_report(report: Report) -> RenderableType:
     parts += remedies_tables(report)  # only checkpoints probed with --remedies
     parts += own_d_tables(report)  # only checkpoints that hold their own D
     parts += ranking_block(report)  # only with --rank
+    parts += [Text(line) for line in run_lines(report)]  # only for run folders
     parts += [findings_block(c, with_name=many) for c in report.checkpoints]
     if report.baseline is not None:
         parts.append(baseline_block(report.baseline))
