@@ -154,3 +154,43 @@ def test_a_user_file_runs_once_however_often_the_loader_asks(tmp_path: Path):
     source.write_text(source.read_text() + "\n# changed\n")
     load_generator(str(weights), options)
     assert counter.read_text() == "xx"
+
+
+def _fitted_biggan(biggan, config: dict) -> torch.nn.Module:
+    """The package's BigGAN with random weights, its spectral norms' power iterations run
+    by the package's own train-mode passes (an untrained one's random u, v blow its eval
+    output up to NaN in the package itself)."""
+    torch.manual_seed(0)
+    model = biggan.BigGAN(biggan.BigGANConfig(**config))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.05)
+        model.train()
+        for _ in range(30):
+            labels = torch.nn.functional.one_hot(torch.randint(10, (8,)), 10).float()
+            model(torch.randn(8, config["z_dim"]), labels, 0.4)
+    return model.eval()
+
+
+def test_biggan_needs_only_options_one_hot_labels_and_truncation(tmp_path: Path):
+    """``--num-classes 10 --label-format onehot --forward-kwargs '{"truncation": 0.4}'``: the
+    probe's class indices go in as BigGAN's one-hot class_label; no adapter file."""
+    biggan = pytest.importorskip("pytorch_pretrained_biggan")
+    config = {"num_classes": 10, "channel_width": 4, "z_dim": 32}
+    model = _fitted_biggan(biggan, config)
+    path = tmp_path / "pytorch_model.bin"
+    torch.save(model.state_dict(), path)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    options = LoadOptions(arch="pytorch_pretrained_biggan:BigGAN", num_classes=10,
+                          label_format="onehot", forward_kwargs={"truncation": 0.4})  # fmt: skip
+    loaded = load_generator(str(path), options)
+    assert loaded.info.latent_shape == (32,)  # its config's z_dim, through the adapter
+    z, labels = torch.randn(4, 32), torch.tensor([0, 3, 7, 9])
+    with torch.no_grad():
+        ours = loaded.module(z, labels)
+        theirs = model(z, torch.nn.functional.one_hot(labels, 10).float(), 0.4)
+    assert torch.isfinite(theirs).all() and torch.equal(ours, theirs)
+    with pytest.raises(ConfigError, match="onehot needs .num_classes"):
+        LoadOptions(label_format="onehot")
+    with pytest.raises(ConfigError, match="one of index, onehot"):
+        LoadOptions(num_classes=10, label_format="vector")

@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 
+LABEL_FORMATS = ("index", "onehot")
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     """How to turn a checkpoint file into a generator module."""
@@ -56,6 +59,9 @@ class LoadOptions:
     """Conditional generators: labels drawn uniformly from this many classes are passed as
     the second argument, ``G(z, labels)``; None = what the checkpoint declares (a StyleGAN
     snapshot's c_dim), else unconditional."""
+    label_format: str = "index"
+    """How labels go into a conditional generator: ``index`` (integer classes) or
+    ``onehot`` (float one-hot vectors over ``num_classes``, BigGAN's ``class_label``)."""
     forward_kwargs: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments added to every generator call (``--forward-kwargs``), for a forward
     such as ``G(z, depth, alpha)``."""
@@ -81,6 +87,13 @@ class LoadOptions:
     def __post_init__(self) -> None:
         if self.num_classes is not None and self.num_classes < 1:
             raise ConfigError(f"{{opt:num_classes}} must be at least 1, got {self.num_classes}")
+        if self.label_format not in LABEL_FORMATS:
+            raise ConfigError(
+                f"{{opt:label_format}} is one of {', '.join(LABEL_FORMATS)}, "
+                f"not {self.label_format!r}"
+            )
+        if self.label_format == "onehot" and self.num_classes is None:
+            raise ConfigError("{opt:label_format} onehot needs {opt:num_classes}")
         if not math.isfinite(self.truncation):
             raise ConfigError(f"{{opt:truncation}} must be a finite number, got {self.truncation}")
 

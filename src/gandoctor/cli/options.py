@@ -49,6 +49,14 @@ ForwardKwargsOpt = Annotated[
         help="Keyword arguments for every generator call, e.g. '{\"depth\": 3}'.",
     ),
 ]
+LabelFormatOpt = Annotated[
+    str,
+    typer.Option(
+        metavar="index|onehot",
+        help="How labels go into a conditional generator (--num-classes): class indices, "
+        "or one-hot vectors (BigGAN's class_label).",
+    ),
+]
 OutputIndexOpt = Annotated[
     str | None,
     typer.Option(

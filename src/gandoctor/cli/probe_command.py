@@ -26,6 +26,7 @@ from gandoctor.cli.options import (
     ForwardKwargsOpt,
     JsonOpt,
     KeyOpt,
+    LabelFormatOpt,
     LatentDistOpt,
     LatentOpt,
     OutputIndexOpt,
@@ -85,6 +86,7 @@ def probe(
     trust_pickle: TrustOpt = False,
     latent: LatentDistOpt = LatentDistribution.NORMAL,
     num_classes: ClassesOpt = None,
+    label_format: LabelFormatOpt = "index",
     truncation: TruncationOpt = 1.0,
     forward_kwargs: ForwardKwargsOpt = None,
     output_index: OutputIndexOpt = None,
@@ -239,6 +241,7 @@ def probe(
             arch=arch, arch_kwargs=arch_kwargs, latent_shape=latent_shape,
             output_range=output_range, device=device, key=key, strip_prefix=strip_prefix,
             trust_pickle=trust_pickle, latent=latent, num_classes=num_classes,
+            label_format=label_format,
             truncation=truncation, forward_kwargs=forward_kwargs, output_index=output_index,
             adapter=adapter, disc_checkpoint=disc_checkpoint, disc=disc, disc_kwargs=disc_kwargs,
         )  # fmt: skip

@@ -193,7 +193,8 @@ def _built_module(
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
     _truncate(module, options.truncation, checkpoint.path)
-    module = adapt_forward(module, options.forward_kwargs, options.output_index)
+    onehot = options.num_classes if options.label_format == "onehot" else None
+    module = adapt_forward(module, options.forward_kwargs, options.output_index, onehot)
     return built, module.eval()
 
 

@@ -3,7 +3,8 @@
 The probe calls ``G(z)`` or ``G(z, labels)`` and expects the batch of samples back. For a
 forward that needs more (``G(z, depth, alpha)``, a truncation argument) or returns more
 (``(image, latents)``, a dict), ``--forward-kwargs`` and ``--output-index`` say what to add
-and what to take, without an adapter file.
+and what to take, and ``--label-format onehot`` hands a conditional generator its labels as
+one-hot vectors (BigGAN's ``class_label``), without an adapter file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 OutputIndex = int | str
@@ -29,13 +31,21 @@ class ForwardAdapter(nn.Module):
         generator: nn.Module,
         forward_kwargs: Mapping[str, Any],
         output_index: OutputIndex | None,
+        onehot_classes: int | None = None,
     ) -> None:
         super().__init__()
         self.generator = generator
         self.forward_kwargs = dict(forward_kwargs)
         self.output_index = output_index
+        self.onehot_classes = onehot_classes
 
     def forward(self, *inputs: torch.Tensor) -> Any:
+        if self.onehot_classes is not None and len(inputs) > 1:
+            # The probe draws class indices (and passes them to a conditional own D as
+            # such); this generator takes them one-hot, in z's dtype.
+            z, labels, *rest = inputs
+            onehot = F.one_hot(labels.long(), self.onehot_classes).to(z.dtype)
+            inputs = (z, onehot, *rest)
         out = self.generator(*inputs, **self.forward_kwargs)
         if self.output_index is None:
             return out
@@ -61,9 +71,13 @@ def pick(out: Any, index: OutputIndex) -> Any:
 
 
 def adapt_forward(
-    module: nn.Module, forward_kwargs: Mapping[str, Any], output_index: OutputIndex | None
+    module: nn.Module,
+    forward_kwargs: Mapping[str, Any],
+    output_index: OutputIndex | None,
+    onehot_classes: int | None = None,
 ) -> nn.Module:
-    """``module`` itself when nothing is asked, else wrapped in a :class:`ForwardAdapter`."""
-    if not forward_kwargs and output_index is None:
+    """``module`` itself when nothing is asked, else wrapped in a :class:`ForwardAdapter`.
+    ``onehot_classes``: labels go in one-hot over this many classes."""
+    if not forward_kwargs and output_index is None and onehot_classes is None:
         return module
-    return ForwardAdapter(module, forward_kwargs, output_index)
+    return ForwardAdapter(module, forward_kwargs, output_index, onehot_classes)

@@ -17,6 +17,7 @@ from torch.nn.parameter import UninitializedParameter
 
 from gandoctor.enums import LatentDistribution
 from gandoctor.errors import CheckpointError
+from gandoctor.loading.generator.forward import ForwardAdapter
 from gandoctor.messages import check_latent_shape, describe_exception, format_shape
 from gandoctor.nn.latent import LatentSpec
 
@@ -71,6 +72,8 @@ def latent_from_attributes(module: nn.Module) -> tuple[int, ...] | None:
     DCGAN convention of a 1x1 "image" of n channels) and ``(n,)`` otherwise.
     """
     image_like = isinstance(first_parameterised_layer(module), nn.ConvTranspose2d)
+    if isinstance(module, ForwardAdapter):  # --forward-kwargs and the like: G's own attributes
+        module = module.generator
     config = getattr(module, "config", None)
     for owner in (module, config) if config is not None else (module,):
         for name in LATENT_ATTRIBUTES:
