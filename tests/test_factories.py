@@ -190,7 +190,7 @@ def test_biggan_needs_only_options_one_hot_labels_and_truncation(tmp_path: Path)
         ours = loaded.module(z, labels)
         theirs = model(z, torch.nn.functional.one_hot(labels, 10).float(), 0.4)
     assert torch.isfinite(theirs).all() and torch.equal(ours, theirs)
-    with pytest.raises(ConfigError, match="onehot needs .num_classes"):
+    with pytest.raises(ConfigError, match=r"onehot needs .num_classes"):
         LoadOptions(label_format="onehot")
     with pytest.raises(ConfigError, match="one of index, onehot"):
         LoadOptions(num_classes=10, label_format="vector")
