@@ -157,15 +157,15 @@ def _samples(report: Report) -> str:
     if not shown:
         return "<p class='note'>The samples are not images (vectors): no grid to show.</p>"
     first, first_grids = shown[0]
+    samples = first.outcome.samples
+    assert samples is not None  # it has grids
     real = _image(first_grids["real"], "held-out real samples")
-    count = first.outcome.samples.count if first.outcome.samples else 0
     if len(report.checkpoints) == 1:
         generated = _image(first_grids["generated"], "generated samples")
-        caption = f"{count} generated samples (held-out latents)"
         return (
             "<div class='grids'>"
-            + _figure(generated, caption)
-            + _figure(real, f"{count_real(first)} held-out real samples")
+            + _figure(generated, f"{samples.count} generated samples (held-out latents)")
+            + _figure(real, f"{len(samples.real)} held-out real samples")
             + "</div>"
         )
     names = short_names(report)
@@ -210,7 +210,3 @@ def _own_d(c: CheckpointReport) -> str:
     return f"<p><strong>{escape(own_d_title(c, own))}</strong></p>" + _table(
         ["figure", "probe D (fresh, end)", "own D (as saved)"], rows
     )
-
-
-def count_real(c: CheckpointReport) -> int:
-    return len(c.outcome.samples.real) if c.outcome.samples is not None else 0

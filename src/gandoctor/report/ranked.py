@@ -23,8 +23,7 @@ def _candidate(c: CheckpointReport) -> Candidate:
 
 def logged_fid(c: CheckpointReport) -> float | None:
     """The FID the run logged for this snapshot (``run_log["fid"]``), where it did."""
-    logged = getattr(c, "run_log", None)
-    value = logged.get("fid") if isinstance(logged, dict) else None
+    value = c.run_log.get("fid") if c.run_log is not None else None
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
 
 
