@@ -21,7 +21,13 @@ def sample_images(
     shape = tuple(heldout_real.shape[1:])
     if not shows_as_image(shape) or not generated:
         return None
-    fake = torch.cat(generated)[:GRID_SAMPLES].detach().float().cpu().reshape(-1, *shape)
+    kept, count = [], 0
+    for batch in generated:  # only the batches the grid needs, not a copy of them all
+        kept.append(batch[: GRID_SAMPLES - count])
+        count += len(kept[-1])
+        if count >= GRID_SAMPLES:
+            break
+    fake = torch.cat(kept).detach().float().cpu().reshape(-1, *shape)
     real = heldout_real[:GRID_SAMPLES].detach().float().cpu()
     if output_range is None:
         output_range = (float(real.min()), float(real.max()))
