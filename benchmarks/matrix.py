@@ -131,10 +131,13 @@ def train(size: int, real: torch.Tensor) -> dict[int, Path]:
     return paths
 
 
-def probe(path: Path, real: torch.Tensor, runner: Runner) -> dict:
+def probe(path: Path, real: torch.Tensor, runner: Runner, full: bool = False) -> dict:
+    """One probe at the command line's defaults; ``full``: without early stopping, keeping
+    the measured series, so that readings and stopping rules can be replayed on it."""
     config = ProbeConfig(seed=runner.seed, precision=runner.precision, threads=runner.threads,
-                         cpu_budget=DEFAULT_CPU_SECONDS)  # fmt: skip
+                         cpu_budget=DEFAULT_CPU_SECONDS, early_stop=not full)  # fmt: skip
     c = gandoctor.probe(str(path), real, config=config).checkpoints[0]
+    outcome = c.outcome
     findings = [
         {"code": str(f.code), "severity": str(f.severity), "borderline": f.borderline,
          "margin": None if f.margin is None else {
@@ -142,8 +145,14 @@ def probe(path: Path, real: torch.Tensor, runner: Runner) -> dict:
              "threshold": f.margin.threshold, "uncertainty": f.margin.uncertainty}}
         for f in c.findings if str(f.severity) != "info"
     ]  # fmt: skip
-    return {"verdict": str(c.verdict), "steps_run": c.outcome.summary.steps_run
-            if c.outcome.summary else 0, "findings": findings}  # fmt: skip
+    run = {"verdict": str(c.verdict), "steps_run": outcome.summary.steps_run
+           if outcome.summary else 0, "findings": findings,
+           "plan": outcome.plan.level if outcome.plan else None,
+           "summary": outcome.summary.to_dict() if outcome.summary else None}  # fmt: skip
+    if full:
+        run["series"] = outcome.series.to_dict()
+        run["heldout"] = [outcome.heldout_samples, outcome.heldout_latents]
+    return run
 
 
 def show(run: dict) -> str:
@@ -210,8 +219,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="32,64")
     parser.add_argument("--report", action="store_true", help="print the last run's results")
+    parser.add_argument("--full", action="store_true",
+                        help="no early stopping; keep every series (results_full.json)")
     args = parser.parse_args()
-    record = WORK / "results.json"
+    record = WORK / ("results_full.json" if args.full else "results.json")
     if args.report:
         summarise(json.loads(record.read_text()))
         return 0
@@ -220,7 +231,7 @@ def main() -> int:
         real = digits(size)
         for epoch, path in train(size, real).items():
             name = f"{size} px, {epoch} epochs"
-            results[name] = {r.label: probe(path, real, r) for r in RUNNERS}
+            results[name] = {r.label: probe(path, real, r, args.full) for r in RUNNERS}
             print(f"  probed {name}", flush=True)
             WORK.mkdir(exist_ok=True)
             record.write_text(json.dumps(results, indent=1))
