@@ -265,8 +265,9 @@ def _build(
         )
     # The layouts are disjoint (each recogniser checks attribute names and weight
     # dimensionality), so the registry's order only settles files that mix layouts.
+    saved = saved_settings(details)  # ProGAN's conf: use_eql, which its weights cannot tell
     for spec in REGISTRY.values():
-        recognised = spec.recognise_file(path, checkpoint.tensors)
+        recognised = spec.recognise_file(path, checkpoint.tensors, saved)
         if recognised is None:
             continue
         module = spec.build(**recognised)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -129,8 +130,18 @@ def _state(
         facts_origin=origin,
         key=copy or selected.key,
         stripped_prefix=selected.stripped_prefix,
-        details=training_facts(stored),
+        details=_details(stored, selected.holder),
     )
+
+
+def _details(stored: object, holder: object) -> dict[str, Any]:
+    """The training facts of the file's top level and, where the entry used lies deeper, of
+    the dict that holds it: ProGAN saves each network's ``conf`` beside its state dict,
+    which then wins over a top-level one for this network."""
+    facts = training_facts(stored)
+    if holder is not None and holder is not stored:
+        facts.update(training_facts(holder))
+    return facts
 
 
 def _sidecar(file: Path, metadata: dict[str, str], options: LoadOptions) -> ConfigFile | None:

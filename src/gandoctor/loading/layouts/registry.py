@@ -30,6 +30,7 @@ from gandoctor.loading.layouts.architectures import (
     dcgan,
     lightweight_gan,
     lucidrains,
+    progan,
     pytorch_gan_dcgan,
     pytorch_gan_mlp,
     wgan_dcgan,
@@ -74,14 +75,22 @@ class ArchitectureSpec:
     settings_beside: Callable[[str], dict[str, Any]] | None = None
     """Kwargs the weights do not record, read from what its training code writes beside the
     checkpoint (lucidrains' ``.config.json``); None where there is nothing to read."""
+    settings_saved: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None
+    """``(kwargs, saved)`` -> kwargs, completed from the settings its training code saves
+    in the checkpoint itself (ProGAN's ``conf``); None where it saves none."""
 
     def recognise_file(
-        self, path: str, tensors: Mapping[str, torch.Tensor]
+        self,
+        path: str,
+        tensors: Mapping[str, torch.Tensor],
+        saved: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """:attr:`recognise`, with its mismatch turned into a whole one-line message about
-        ``path``, and the settings beside it added."""
+        ``path``, and the settings beside it and ``saved`` in it (``saved_settings``) added."""
         try:
             kwargs = self.recognise(tensors)
+            if kwargs is not None and self.settings_saved is not None:
+                kwargs = self.settings_saved(kwargs, saved or {})
             if kwargs is None or self.settings_beside is None:
                 return kwargs
             return {**kwargs, **self.settings_beside(path)}
@@ -98,6 +107,7 @@ def _builtin(
     recognise: Recogniser,
     layout: str,
     settings_beside: Callable[[str], dict[str, Any]] | None = None,
+    settings_saved: Callable[[dict[str, Any], Mapping[str, Any]], dict[str, Any]] | None = None,
 ) -> ArchitectureSpec:
     def latent_shape(module: nn.Module) -> tuple[int, ...]:
         if not isinstance(module, cls):
@@ -105,7 +115,14 @@ def _builtin(
         return module.latent_shape
 
     return ArchitectureSpec(
-        name, cls, latent_shape, cls.output_range, recognise, layout, settings_beside
+        name,
+        cls,
+        latent_shape,
+        cls.output_range,
+        recognise,
+        layout,
+        settings_beside,
+        settings_saved,
     )
 
 
@@ -141,6 +158,13 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             lightweight_gan.LightweightGANGenerator,
             lightweight_gan.recognise,
             lightweight_gan.LAYOUT,
+        ),
+        _builtin(
+            "progan",
+            progan.ProGANGenerator,
+            progan.recognise,
+            progan.LAYOUT,
+            settings_saved=progan.conf_settings,
         ),
         _builtin(
             "rosinality_stylegan2",

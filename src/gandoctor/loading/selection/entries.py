@@ -42,6 +42,9 @@ class Selected:
     key: str | None
     """Dotted path of the entry used; None when the whole file was the state dict."""
     stripped_prefix: str | None
+    holder: object = None
+    """What holds the entry used (the file's top level, or ProGAN's ``shadow_generator``
+    dict beside its ``conf``): its other entries may be that network's own settings."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,16 @@ def select(path: str, root: object, key: str | None, strip_prefix: str | None) -
     tensors, stripped = apply_prefixes(
         path, dict(node), entry=label, key=key, selector=remainder, strip_prefix=strip_prefix
     )
-    return Selected(tensors=tensors, module=None, key=label, stripped_prefix=stripped)
+    return Selected(tensors=tensors, module=None, key=label, stripped_prefix=stripped,
+                    holder=_holder(root, entry))  # fmt: skip
+
+
+def _holder(root: object, entry: tuple[str, ...]) -> object:
+    """The node that holds the entry at ``entry`` (``root`` for a top-level one)."""
+    node = root
+    for name in entry[:-1]:
+        node = dict(_items(node)).get(name)
+    return node
 
 
 def _resolve(root: object, key: str) -> tuple[object, tuple[str, ...], str]:
@@ -159,11 +171,18 @@ def _moving_average(generators: list[_Candidate]) -> _Candidate | None:
     """The one moving-average copy among generators that share its key set (G and G_ema of
     one training run); None where there is none, several, or the siblings differ (then
     they are different networks, and the user chooses with --key)."""
-    emas = [c for c in generators if core_name(c.path[-1]) in EMA_NAMES]
+    emas = [c for c in generators if _entry_name(c.path) in EMA_NAMES]
     if len(emas) != 1 or len(generators) < 2:
         return None
     keys = set(_keys(emas[0]))
     return emas[0] if all(set(_keys(c)) == keys for c in generators) else None
+
+
+def _entry_name(path: tuple[str, ...]) -> str:
+    """The core of the innermost part of ``path`` that names something: ProGAN saves
+    ``shadow_generator.state_dict`` beside ``generator.state_dict``, whose last parts
+    (filler words only) say nothing about which copy is the average."""
+    return next((core for part in reversed(path) if (core := core_name(part))), "")
 
 
 def _keys(candidate: _Candidate) -> list[str]:
