@@ -7,8 +7,12 @@ the module says about itself, and last what one forward pass shows.
 from __future__ import annotations
 
 import sys
+import sysconfig
+import traceback
+import types
 from collections.abc import Sequence
 from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -143,7 +147,48 @@ def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], s
 
 
 class ForwardFailed(CheckpointError):
-    """The generator's forward raised on the latents it was given."""
+    """The generator's forward raised on the latents it was given. ``bare``: the message
+    without its hint; ``cause``: the exception, as :func:`describe_exception` words it."""
+
+    def __init__(self, message: str, bare: str = "", cause: str = "") -> None:
+        super().__init__(message)
+        self.bare = bare or message
+        self.cause = cause
+
+
+_TORCH = Path(torch.__file__).resolve().parent
+_GANDOCTOR = Path(__file__).resolve().parents[2]
+_STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
+_SITE = tuple(Path(sysconfig.get_paths()[name]).resolve() for name in ("purelib", "platlib"))
+"""Where installed packages live (inside the stdlib folder on some systems)."""
+
+
+def _own_code(frame: types.FrameType) -> bool:
+    """Whether ``frame`` runs the generator's own code: neither torch's, nor gandoctor's,
+    nor Python's standard library."""
+    file = Path(frame.f_code.co_filename).resolve()
+    if file.is_relative_to(_TORCH) or file.is_relative_to(_GANDOCTOR):
+        return False
+    return any(file.is_relative_to(site) for site in _SITE) or not file.is_relative_to(_STDLIB)
+
+
+def raising_frame(exc: BaseException) -> str:
+    """Where in the generator's own code (a package's, or the user's) ``exc`` was raised:
+    ``"; raised in the generator's own code, in Class.forward (package.module, line N)"``,
+    or which of its frames called the library (torch) that raised; empty where no frame of
+    its own is in the traceback (gandoctor's builds). A package's forward broken by a newer
+    torch is then told from a wrong input."""
+    frames = list(traceback.walk_tb(exc.__traceback__))
+    own = [index for index, (frame, _) in enumerate(frames) if _own_code(frame)]
+    if not own:
+        return ""
+    frame, line = frames[own[-1]]
+    module = frame.f_globals.get("__name__", "?")
+    where = f"{frame.f_code.co_qualname} ({module}, line {line})"
+    if own[-1] == len(frames) - 1:
+        return f"; raised in the generator's own code (not gandoctor's), in {where}"
+    library = str(frames[-1][0].f_globals.get("__name__", "a library")).split(".")[0]
+    return f"; raised in {library}, called from the generator's own code in {where}"
 
 
 def probe_output(
@@ -175,10 +220,12 @@ def probe_output(
             output = module(*inputs)
     except (Exception, SystemExit) as exc:  # SystemExit: user code calling sys.exit()
         # User code may raise anything; the message keeps its type and text on one line.
-        raise ForwardFailed(
+        cause = describe_exception(exc)
+        bare = (
             f"{path}: the generator's forward failed on a latent of shape "
-            f"{format_shape(latents.shape)}: {describe_exception(exc)}{suffix}"
-        ) from exc
+            f"{format_shape(latents.shape)}: {cause}{raising_frame(exc)}"
+        )
+        raise ForwardFailed(bare + suffix, bare, cause) from exc
     if not isinstance(output, torch.Tensor):
         raise CheckpointError(
             f"{path}: the generator's forward returned a {type(output).__name__}, not a tensor; "
@@ -220,14 +267,23 @@ def probe_first_working(
     forward that runs but returns something unusable is the answer, not a reason to try the
     next shape. Where no forward runs, the error is that of the first candidate."""
     tried: list[str] = []
-    first: ForwardFailed | None = None
+    failures: list[ForwardFailed] = []
     for shape in candidates:
         try:
             return shape, probe_output(path, module, shape, device, **probe), tried
         except ForwardFailed as exc:
-            first = first or exc
+            failures.append(exc)
             tried.append(f"{shape} failed")
+    first = failures[0] if failures else None
     assert first is not None, "no latent shape to try"
+    if len(failures) > 1 and len({failure.cause for failure in failures}) == 1:
+        # Every shape raised the very same error: the shape is not its cause, and a hint to
+        # pass another would send the user after the wrong thing.
+        shapes = " and ".join(format_shape(shape) for shape in candidates)
+        raise ForwardFailed(
+            f"{first.bare}; the same error for latent shapes {shapes}, so the shape is not "
+            "its cause"
+        ) from first
     raise first
 
 
