@@ -134,8 +134,11 @@ def train(size: int, real: torch.Tensor) -> dict[int, Path]:
 def probe(path: Path, real: torch.Tensor, runner: Runner, full: bool = False) -> dict:
     """One probe at the command line's defaults; ``full``: without early stopping, keeping
     the measured series, so that readings and stopping rules can be replayed on it."""
+    # --full runs the protocol itself (the library's default, no CPU budget): the series
+    # are then those of every runner's plan-free probe, comparable step by step.
+    budget = None if full else DEFAULT_CPU_SECONDS
     config = ProbeConfig(seed=runner.seed, precision=runner.precision, threads=runner.threads,
-                         cpu_budget=DEFAULT_CPU_SECONDS, early_stop=not full)  # fmt: skip
+                         cpu_budget=budget, early_stop=not full)  # fmt: skip
     c = gandoctor.probe(str(path), real, config=config).checkpoints[0]
     outcome = c.outcome
     findings = [
@@ -219,8 +222,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="32,64")
     parser.add_argument("--report", action="store_true", help="print the last run's results")
-    parser.add_argument("--full", action="store_true",
-                        help="no early stopping; keep every series (results_full.json)")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="no early stopping; keep every series (results_full.json)",
+    )
     args = parser.parse_args()
     record = WORK / ("results_full.json" if args.full else "results.json")
     if args.report:

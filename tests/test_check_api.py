@@ -3,8 +3,6 @@ and tensors, and the time budget (``max_seconds``)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
