@@ -134,11 +134,8 @@ def train(size: int, real: torch.Tensor) -> dict[int, Path]:
 def probe(path: Path, real: torch.Tensor, runner: Runner, full: bool = False) -> dict:
     """One probe at the command line's defaults; ``full``: without early stopping, keeping
     the measured series, so that readings and stopping rules can be replayed on it."""
-    # --full runs the protocol itself (the library's default, no CPU budget): the series
-    # are then those of every runner's plan-free probe, comparable step by step.
-    budget = None if full else DEFAULT_CPU_SECONDS
     config = ProbeConfig(seed=runner.seed, precision=runner.precision, threads=runner.threads,
-                         cpu_budget=budget, early_stop=not full)  # fmt: skip
+                         cpu_budget=DEFAULT_CPU_SECONDS, early_stop=not full)  # fmt: skip
     c = gandoctor.probe(str(path), real, config=config).checkpoints[0]
     outcome = c.outcome
     findings = [

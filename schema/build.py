@@ -547,6 +547,12 @@ def plan() -> Schema:
                 "null = no budget."
             ),
             "reason": string("Why this level was chosen, in words."),
+            "priced": boolean(
+                "True: the predictions are the protocol's counted work (FLOPs and operator "
+                "calls) priced at the reference CPU, as the default CPU budget plans, so the "
+                "plan is the same on every machine; false: times measured on this machine "
+                "(--max-seconds)."
+            ),
         },
     )
 

@@ -17,6 +17,8 @@ from gandoctor.enums import Verdict
 from gandoctor.errors import ConfigError
 from gandoctor.nn.latent import LatentSpec
 from gandoctor.plans import PLAN_LEVELS
+from gandoctor.probing import costs
+from gandoctor.probing import loop as probing_loop
 from gandoctor.probing import plan as planning
 from gandoctor.probing.loop import run_probe
 from gandoctor.probing.steps import POOL_BATCHES, TrainingFakes
@@ -142,3 +144,39 @@ def test_a_planned_run_is_stated_in_the_json_the_markdown_and_the_baseline(
     differ = again.baseline.settings_differ
     assert differ == {"plan of DCGANGenerator": ("planned level 3", "full protocol")}
     assert json.loads(again.to_json())["baseline"]["settings_differ"]
+
+
+def test_the_default_cpu_budget_plans_by_counted_work_on_every_runner(digits, monkeypatch) -> None:
+    """The CPU budget prices counted work (probing.costs), so the plan, and with it what is
+    measured, is the same at any thread count, precision or load: a clock-timed plan gave
+    one checkpoint levels 0, 3 and 5 on three runners of one machine. --max-seconds times."""
+    monkeypatch.setattr(probing_loop, "_train_and_measure", lambda *args, **kwargs: None)
+    plans = []
+    for precision, threads in (("fp32", 1), ("fp32", 2), ("bf16", 2)):
+        config = ProbeConfig(cpu_budget=2.0, precision=precision, threads=threads)
+        plan = run_probe(untrained_dcgan(), LATENT_SHAPE, digits, config).plan
+        assert plan is not None and plan.priced
+        plans.append(plan)
+    assert len({(p.level, p.predicted_seconds, p.full_seconds, p.reason) for p in plans}) == 1
+    assert plans[0].planned and plans[0].full_seconds is not None
+    assert "reference CPU" in plans[0].reason
+    # The counted work scales with the protocol: twice the steps, about twice the price.
+    longer = run_probe(untrained_dcgan(), LATENT_SHAPE, digits,
+                       ProbeConfig(cpu_budget=2.0, steps=1000)).plan  # fmt: skip
+    assert longer is not None and longer.full_seconds is not None
+    assert 1.5 < longer.full_seconds / plans[0].full_seconds < 2.1
+    timed = run_probe(untrained_dcgan(), LATENT_SHAPE, digits, ProbeConfig(max_seconds=1e6)).plan
+    assert timed is not None and not timed.priced
+
+
+def test_counting_and_timing_a_pass_leave_the_random_state_as_it_was() -> None:
+    """A generator that draws its own noise (StyleGAN's noise inputs) draws in the probe as
+    it would have, however many times a pass was timed or counted."""
+    before = torch.random.get_rng_state()
+    work = costs.counted(lambda: torch.randn(64, 64) @ torch.randn(64, 64))
+    costs.best_of(lambda: torch.randn(8))
+    assert torch.equal(torch.random.get_rng_state(), before)
+    assert work.flops == 2 * 64**3 and work.ops >= 3  # two draws and a product
+    assert work.seconds == pytest.approx(
+        work.flops / costs.REFERENCE_FLOPS_PER_SECOND + work.ops * costs.REFERENCE_SECONDS_PER_OP
+    )

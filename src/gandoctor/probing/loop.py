@@ -28,6 +28,7 @@ from gandoctor.nn.discriminators import build_probe_discriminator
 from gandoctor.nn.generator import check_health, frozen, generate
 from gandoctor.nn.latent import GeneratorInputs, LatentSpec, first
 from gandoctor.probing.budget import TimeBudget
+from gandoctor.probing.costs import count_costs, time_costs
 from gandoctor.probing.graphs import MAX_KEPT_GRAPH_VALUES, kept_graph_bytes
 from gandoctor.probing.interrupt import interruptible
 from gandoctor.probing.noise import InstanceNoise
@@ -36,7 +37,7 @@ from gandoctor.probing.plan import (
     budget_of,
     choose_plan,
     describe_prediction,
-    time_costs,
+    plans_by_work,
     worth_telling,
 )
 from gandoctor.probing.setup import ProbeDraws, ProgressCallback, draw, measurement_steps, seeded
@@ -126,13 +127,19 @@ def fresh_discriminator(sample_shape: tuple[int, ...], config: ProbeConfig) -> n
 def _plan(state: ProbeState, generator: nn.Module, disc: nn.Module,
           params: list[nn.Parameter], drawn: ProbeDraws, images: list[torch.Tensor],
           generate_seconds: float) -> ProbePlan:  # fmt: skip
-    """The probe's plan (probing.plan): its costs timed where ``auto`` has a budget to fit
-    (none for the library's defaults on a CPU: its figures do not depend on the machine)."""
+    """The probe's plan (probing.plan): its costs found where ``auto`` has a budget to fit
+    (none for the library's defaults on a CPU), timed for ``--max-seconds``, counted for
+    the default CPU budget, so that the plan, like the figures, does not depend on the
+    machine (probing.costs)."""
     config = state.config
     costs = None
     if config.plan == "auto" and budget_of(config, 0.0)[0] is not None:
-        costs = time_costs(generator, disc, params, drawn.train_real, images,
-                           drawn.heldout_latents, generate_seconds, config)  # fmt: skip
+        if plans_by_work(config):
+            costs = count_costs(generator, disc, params, drawn.train_real, images,
+                                drawn.heldout_latents, config)  # fmt: skip
+        else:
+            costs = time_costs(generator, disc, params, drawn.train_real, images,
+                               drawn.heldout_latents, generate_seconds, config)  # fmt: skip
     return choose_plan(config, costs, len(drawn.heldout_real),
                        time.perf_counter() - state.start,
                        (MAX_KEPT_GRAPH_VALUES, kept_graph_bytes()),

@@ -1,127 +1,31 @@
 """A probe that plans to its time (``--plan``, ``--max-seconds``, ``DEFAULT_CPU_SECONDS``).
 
-Before D's first step the probe times the three things its protocol repeats on this
-generator, D and machine: a batch of fakes for a D step, a D step itself, and a gradient
-measurement through G. From them it predicts the wall time of the full protocol (every
-step and scheduled measurement; early stopping can only shorten it) and of each level of
-``config.PLAN_LEVELS``, and runs the first level predicted to fit the time it has. A level
-changes what is measured, so the plan is stated in the report, and the figures' shifts at
-each level are measured against the full protocol on the reference cases
-(benchmarks/plan.py, README "Speed").
+Before D's first step the probe costs the three things its protocol repeats on this
+generator and D: a batch of fakes for a D step, a D step itself, and a gradient
+measurement through G (probing.costs: timed on this machine for ``--max-seconds``, counted
+and priced at a reference CPU for the default CPU budget). From them it predicts the time
+of the full protocol (every step and scheduled measurement; early stopping can only
+shorten it) and of each level of ``config.PLAN_LEVELS``, and runs the first level
+predicted to fit the time it has. A level changes what is measured, so the plan is stated
+in the report, and the figures' shifts at each level are measured against the full
+protocol on the reference cases (benchmarks/plan.py, README "Speed").
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
-from torch import nn
 
 from gandoctor.config import ProbeConfig
-from gandoctor.nn.backward import forward_with_graph_bytes
-from gandoctor.nn.latent import GeneratorInputs, first
 from gandoctor.plans import PLAN_LEVELS, PlanLevel
+from gandoctor.probing.costs import Costs
 from gandoctor.probing.setup import measurement_steps
 from gandoctor.results.plan import ProbePlan
-from gandoctor.runtime.precision import autocast
 
-TIMED_GRADIENT_SAMPLES = 16
-"""Samples of the timed pass through G with its gradient: the smallest gradient batch of
-any level, so that timing a large generator costs little; other sizes are scaled from it
-in proportion (on a CPU the cost per sample falls a little with the batch, so the
-prediction errs long)."""
 FORWARD_SHARE = 1 / 3
 """A forward pass's share of a forward and backward pass (the backward does about twice
 the forward's work), for D's passes that need no gradient."""
-
-
-@dataclass(frozen=True)
-class Costs:
-    """Seconds of the work a probe repeats, timed before its first D step."""
-
-    generate: float
-    """G's forward pass on one batch, without gradient (a D step's fakes)."""
-    d_step: float
-    """D's forward and backward pass on one batch of reals and one of fakes."""
-    gradient: float
-    """G's forward pass with its graph and one backward pass, on ``gradient_samples``."""
-    gradient_samples: int
-    whole_gradient: float | None
-    """The same on a whole batch, where it was cheap enough to time too; None if not."""
-    sample_values: int
-    """Values of one generated sample (for the rules that keep graphs: probing.steps)..."""
-    graph_bytes: int = 0
-    """... and the bytes its autograd graph saves."""
-
-
-def time_costs(
-    generator: nn.Module,
-    disc: nn.Module,
-    params: list[nn.Parameter],
-    real: torch.Tensor,
-    images: list[torch.Tensor],
-    latents: list[GeneratorInputs],
-    generate_seconds: float,
-    config: ProbeConfig,
-) -> Costs:
-    """Time a D step and a gradient pass through G (at TIMED_GRADIENT_SAMPLES, and at a
-    whole batch where that is cheap). D's weights and optimiser are not touched (its
-    gradients are dropped), so the probe that follows is the same probe."""
-    batch = torch.cat([real[: config.batch_size], images[0]])
-    labels = torch.cat([torch.ones(len(images[0])), torch.zeros(len(images[0]))])
-
-    def d_pass() -> None:
-        with autocast(config.device, config.precision):
-            logits = disc(batch).float().reshape(-1)
-        F.binary_cross_entropy_with_logits(logits, labels.to(logits.device)).backward()
-
-    saved: list[int] = []
-
-    def g_pass(n: int) -> None:
-        with autocast(config.device, config.precision):
-            fake, graph = forward_with_graph_bytes(lambda: generator(*first(latents[0], n)))
-        saved.append(graph // n)
-        if fake.requires_grad:
-            torch.autograd.grad(fake, params, torch.ones_like(fake), allow_unused=True)
-
-    d_step = best_of(d_pass)
-    disc.zero_grad(set_to_none=True)
-    small = min(TIMED_GRADIENT_SAMPLES, len(images[0]))
-    gradient = best_of(lambda: g_pass(small))
-    whole = None
-    if gradient < CHEAP_SECONDS and len(images[0]) > small:
-        whole = best_of(lambda: g_pass(len(images[0])))
-    return Costs(
-        generate=generate_seconds / len(images), d_step=d_step, gradient=gradient,
-        gradient_samples=small, whole_gradient=whole, sample_values=images[0][0].numel(),
-        graph_bytes=max(saved),
-    )  # fmt: skip
-
-
-CHEAP_SECONDS = 0.25
-"""A gradient pass this cheap is also timed on a whole batch: a small network's cost is far
-from proportional to its batch."""
-RETIME_SECONDS = 2.0
-"""Passes are timed again, the fastest kept, up to three times while they took less than
-this in all: the first pass of a network in a process carries one-time set-up (measured:
-0.5 s for a small DCGAN's first backward pass, 3 ms after), a small share of a slow one."""
-
-
-def best_of(run: Callable[[], None], tries: int = 3) -> float:
-    """Seconds of the fastest of up to ``tries`` calls of ``run`` (see RETIME_SECONDS)."""
-    best, spent = math.inf, 0.0
-    for _ in range(tries):
-        began = time.perf_counter()
-        run()
-        seconds = time.perf_counter() - began
-        best, spent = min(best, seconds), spent + seconds
-        if spent >= RETIME_SECONDS:
-            break
-    return best
 
 
 def predict(level: PlanLevel, config: ProbeConfig, costs: Costs, heldout_real: int,
@@ -164,12 +68,19 @@ def effective(level: PlanLevel, config: ProbeConfig) -> tuple[int, int]:
 
 def budget_of(config: ProbeConfig, elapsed: float) -> tuple[float | None, str]:
     """Seconds the loop may take, and what set them: ``max_seconds`` less what the probe
-    has spent so far, else on a CPU ``cpu_budget`` likewise."""
+    has spent so far, else on a CPU ``cpu_budget`` whole: it is priced work, not time on
+    this machine's clock, so no set-up time (which a busy machine stretches) comes off it."""
     if config.max_seconds is not None:
         return config.max_seconds - elapsed, "the time budget"
     if config.cpu_budget is not None and torch.device(config.device).type == "cpu":
-        return config.cpu_budget - elapsed, "the CPU budget"
+        return config.cpu_budget, "the CPU budget (seconds of the reference CPU)"
     return None, "no budget"
+
+
+def plans_by_work(config: ProbeConfig) -> bool:
+    """Whether the plan is chosen on counted work priced at the reference CPU (the default
+    CPU budget) rather than on the clock (``--max-seconds``): probing.costs says why."""
+    return config.max_seconds is None
 
 
 def choose_plan(config: ProbeConfig, costs: Costs | None, heldout_real: int, elapsed: float,
@@ -202,6 +113,7 @@ def choose_plan(config: ProbeConfig, costs: Costs | None, heldout_real: int, ela
         grad_batches=grad_batches, grad_batch_size=grad_size, fake_reuse=level.fake_reuse,
         predicted_seconds=predicted[index], full_seconds=predicted[0],
         budget_seconds=budget if budget is None else max(budget, 0.0), reason=reason,
+        priced=costs is not None and costs.priced,
     )  # fmt: skip
 
 
@@ -233,4 +145,7 @@ def describe_prediction(plan: ProbePlan) -> str:
     """The line printed on stderr before the loop."""
     if plan.predicted_seconds is None or math.isnan(plan.predicted_seconds):
         return f"plan: {plan.describe()} ({plan.reason})"
-    return f"plan: {plan.describe()}, about {plan.predicted_seconds:.0f} s ({plan.reason})"
+    where = " on the reference CPU" if plan.priced else ""
+    return (
+        f"plan: {plan.describe()}, about {plan.predicted_seconds:.0f} s{where} ({plan.reason})"
+    )

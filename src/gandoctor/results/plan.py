@@ -36,6 +36,9 @@ class ProbePlan:
     """The time the plan had to fit: what ``--max-seconds`` left, or the default CPU budget;
     None = no budget."""
     reason: str
+    priced: bool = False
+    """The predictions are counted work priced at the reference CPU (the default CPU
+    budget: the same on every machine), not times measured here (``--max-seconds``)."""
 
     @property
     def planned(self) -> bool:
