@@ -225,7 +225,12 @@ def main() -> int:
         help="no early stopping; keep every series (results_full.json)",
     )
     args = parser.parse_args()
-    record = WORK / ("results_full.json" if args.full else "results.json")
+    # One record per set of sizes, so that the sizes can run as separate processes.
+    chosen = [int(e) for e in args.epochs.split(",")]
+    sizes = "" if args.sizes == "32,64" else "_" + args.sizes.replace(",", "_")
+    if chosen != list(EPOCHS):
+        sizes += "_e" + "_".join(map(str, chosen))
+    record = WORK / (f"results_full{sizes}.json" if args.full else f"results{sizes}.json")
     if args.report:
         summarise(json.loads(record.read_text()))
         return 0
@@ -233,6 +238,8 @@ def main() -> int:
     for size in (int(s) for s in args.sizes.split(",")):
         real = digits(size)
         for epoch, path in train(size, real).items():
+            if epoch not in chosen:
+                continue
             name = f"{size} px, {epoch} epochs"
             results[name] = {r.label: probe(path, real, r, args.full) for r in RUNNERS}
             print(f"  probed {name}", flush=True)

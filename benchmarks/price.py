@@ -24,13 +24,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import families  # noqa: E402
-from matrix import dcgan  # noqa: E402
+import families
+from matrix import dcgan
 
-from gandoctor.config import ProbeConfig  # noqa: E402
-from gandoctor.nn.latent import LatentSpec  # noqa: E402
-from gandoctor.probing import costs  # noqa: E402
-from gandoctor.probing.loop import fresh_discriminator  # noqa: E402
+from gandoctor.config import ProbeConfig
+from gandoctor.nn.latent import LatentSpec
+from gandoctor.probing import costs
+from gandoctor.probing.loop import fresh_discriminator
 
 
 def generators(
@@ -52,7 +52,8 @@ def rows(name: str, g: torch.nn.Module, latent: tuple[int, ...], channels: int, 
     real = torch.rand(config.batch_size, channels, size, size) * 2 - 1
     disc = fresh_discriminator((channels, size, size), config)
     spec = LatentSpec.of(latent)
-    latents = [spec.sample(config.batch_size, torch.Generator().manual_seed(0), torch.device("cpu"))]
+    rng = torch.Generator().manual_seed(0)
+    latents = [spec.sample(config.batch_size, rng, torch.device("cpu"))]
     with torch.no_grad():
         images = [g(*latents[0])]
     params = [p for p in g.parameters() if p.requires_grad]
