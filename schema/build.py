@@ -694,8 +694,9 @@ def summary() -> Schema:
                 "it grows against any generator while a fresh D's weights grow"
             ),
             "nonsat_growth_after_peak": figure(
-                f"{DECADES}: log10(end / value at the minimax peak) of the -log D gradient "
-                "(the exploding finding's figure, counted only where minimax_declined)"
+                f"{DECADES}: log10(end / value where the minimax gradient turned down, at "
+                "minimax_decline_step) of the -log D gradient (the exploding finding's "
+                "figure, counted only where minimax_declined)"
             ),
             "nonsat_cv_steps": figure(
                 "Coefficient of variation of the -log D gradient between measurements over "
@@ -726,14 +727,30 @@ def summary() -> Schema:
             ),
             "minimax_decades_uncertainty": figure(
                 "95 % half-width, in decades, of minimax_decades_lost: the curve's noise "
-                "around its trend through the medians it is read from"
+                "around its trend through the medians it is read from, and its horizon "
+                "shift (horizon_shifts), in quadrature"
             ),
             "minimax_declined": boolean(
                 "The minimax gradient fell at least growth_needs_decline_decades below its "
                 "peak: only then does the -log D growth after the peak count."
             ),
             "nonsat_growth_uncertainty": figure(
-                "95 % half-width, in decades, of nonsat_growth_after_peak"
+                "95 % half-width, in decades, of nonsat_growth_after_peak, as "
+                "minimax_decades_uncertainty"
+            ),
+            "horizon_shifts": array(
+                {"type": "number"},
+                "How far (minimax decades lost, -log D growth, held-out accuracy) moved over "
+                "the last part of the run: |now - read at steps_run / 1.25|. Another run's D "
+                "ahead or behind reads about this much differently, so each margin includes "
+                "it (in the two gradient uncertainties already, in quadrature).",
+                minItems=3,
+                maxItems=3,
+            ),
+            "minimax_decline_step": optional_integer(
+                "First step after the minimax gradient's (smoothed) maximum where it lies "
+                "growth_needs_decline_decades below it: where it turned down; null where it "
+                "never fell that far."
             ),
             "heldout_real": optional_integer(
                 "Held-out reals the accuracy was measured on; null where the caller did not say."
@@ -931,6 +948,10 @@ def evidence_defs(severity: bool = False) -> dict[str, Schema]:
             {
                 "growth_after_peak": figure(f"{DECADES}: -log D growth after the minimax peak"),
                 "growth_counts": boolean("The minimax gradient declined, so the growth counts."),
+                "decline_step": optional_integer(
+                    "Step where the minimax gradient turned down, from which the growth is "
+                    "read; null where it never did."
+                ),
                 "decades_gained_from_start": figure(f"{DECADES}: log10(end / start)"),
                 "start": figure("The -log D gradient norm at step 0"),
                 "end": figure("The -log D gradient norm at the end"),

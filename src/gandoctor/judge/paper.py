@@ -38,8 +38,11 @@ def _decades_text(value: float) -> str:
 
 
 def _accuracy_margin(s: Summary, threshold: float) -> Margin:
+    """The binomial half-width and the accuracy's horizon shift (Summary.horizon_shifts:
+    another run's D ahead or behind), in quadrature."""
     sd = s.accuracy_sd if math.isfinite(s.accuracy_sd) else 0.0
-    return Margin("final_accuracy", s.final_accuracy, threshold, Z95 * sd)
+    return Margin("final_accuracy", s.final_accuracy, threshold,
+                  math.hypot(Z95 * sd, s.horizon_shifts[2]))  # fmt: skip
 
 
 def _saturation(s: Summary, t: Thresholds) -> list[Finding]:
@@ -120,9 +123,9 @@ def _exploding(s: Summary, t: Thresholds) -> list[Finding]:
     if severity is None:
         return []
     message = (
-        f"the -log D gradient grew {_decades_text(gained)} decades after the minimax peak "
-        f"around step {s.minimax_grad_peak_step}, to {s.nonsat_grad_end:.2e}, with {cv:.0%} "
-        "variation between measurements"
+        f"the -log D gradient grew {_decades_text(gained)} decades after the minimax gradient "
+        f"turned down (step {s.minimax_decline_step}), to {s.nonsat_grad_end:.2e}, with "
+        f"{cv:.0%} variation between measurements"
     )
     if not s.minimax_declined:
         message = (
@@ -132,6 +135,7 @@ def _exploding(s: Summary, t: Thresholds) -> list[Finding]:
     evidence = {
         "growth_after_peak": gained,
         "growth_counts": s.minimax_declined,
+        "decline_step": s.minimax_decline_step,
         "decades_gained_from_start": s.nonsat_decades_gained,
         "start": s.nonsat_grad_start,
         "end": s.nonsat_grad_end,

@@ -8,8 +8,10 @@ from typing import Any
 
 from gandoctor.judge.c2st import accuracy_interval, accuracy_sd, c2st_p_value
 from gandoctor.results.readings import (
+    FINAL_WINDOW,
     around,
     decades,
+    decline_onset,
     end_indexes,
     log_noise,
     median_at,
@@ -49,11 +51,14 @@ def summarize(
       initial being the fresh D at step 0. Informative, not diagnostic: a fresh D starts
       with tiny weights, so this gradient grows by decades against any generator, a
       perfect one included, as D's weights grow.
-    - nonsat_growth_after_peak: log10(end / value at the minimax peak) of the -log D
-      gradient norm, both read as the minimax ones: its growth while D grows confident on
-      the fakes (Theorem 2.6). It means that only where the minimax gradient has declined
-      by ``decline_decades`` from its peak (``minimax_declined``): without that decline the
-      growth is D's weights growing, not a near-optimal D.
+    - nonsat_growth_after_peak: log10(end / value where the minimax gradient turned down)
+      of the -log D gradient norm: its growth while D grows confident on the fakes
+      (Theorem 2.6). "Turned down" is the first measurement after the smoothed minimax
+      maximum that lies ``decline_decades`` below it (readings.decline_onset; its step is
+      minimax_decline_step), the -log D value there a median over it and its neighbours.
+      It means that only where the minimax gradient has declined by ``decline_decades``
+      from its peak at the end (``minimax_declined``): without that decline the growth is
+      D's weights growing, not a near-optimal D.
     - *_cv_steps: variation of a gradient norm from one measurement to the next over the
       second half of the run, around its log-linear trend (Figure 3's spread).
     - nonsat_cv_latent: mean over measurements of std / mean across the K latent batches.
@@ -70,13 +75,16 @@ def summarize(
     smoothed = trailing_median(mm_raw)
     peak = plateau_peak(smoothed)
     at_peak = around(peak, len(steps)) if peak is not None else []
+    onset = decline_onset(smoothed, decline_decades)
+    at_onset = around(onset, len(steps)) if onset is not None else []
     # The peak's value is the smoothed maximum: near-equal maxima differ little in value
     # even where rounding decides which comes first; its step is plateau_peak's.
     mm_peak = nanmax(smoothed)
     mm_end, ns_end = median_at(mm_raw, end), median_at(ns_raw, end)
     lost = decades(mm_peak, mm_end) if peak is not None else 0.0
-    growth = decades(ns_end, median_at(ns_raw, at_peak)) if peak is not None else 0.0
+    growth = decades(ns_end, median_at(ns_raw, at_onset)) if onset is not None else 0.0
     accuracy = median_at(series.heldout_accuracy, end)
+    horizon = _horizon_shifts(series, decline_decades, (lost, growth, accuracy))
     rt_end = [series.overfit_rt[i] for i in end] if series.overfit_rt else []
     rv_end = [series.overfit_rv[i] for i in end] if series.overfit_rv else []
     return Summary(
@@ -106,11 +114,55 @@ def summarize(
         overfit_rt_uncertainty=window_uncertainty(rt_end),
         overfit_rv_uncertainty=window_uncertainty(rv_end),
         minimax_cv_steps=_detrended_cv(steps, mm_raw),
-        minimax_decades_uncertainty=_spread(steps, mm_raw, at_peak, end),
-        minimax_declined=lost >= decline_decades,
-        nonsat_growth_uncertainty=_spread(steps, ns_raw, at_peak, end),
+        minimax_decades_uncertainty=math.hypot(_spread(steps, mm_raw, at_peak, end), horizon[0]),
+        minimax_declined=lost >= decline_decades and onset is not None,
+        minimax_decline_step=steps[onset] if onset is not None else None,
+        nonsat_growth_uncertainty=math.hypot(_spread(steps, ns_raw, at_onset, end), horizon[1]),
+        horizon_shifts=horizon,
         **_accuracy_statistics(accuracy, heldout),
     )
+
+
+HORIZON_PACE = 1.25
+"""Runs of one probe differ mostly in D's pace: another seed, thread count or precision
+sends D along another trajectory, and the figures read at the end then lie where a run
+that is somewhat ahead or behind would read them. Measured on the stability matrix
+(benchmarks/matrix.py, 32 px DCGAN after one epoch): every seed's minimax decades lost and
+-log D growth rise steadily with the step they are read at (1.27 at step 143 to 2.49 at
+500), and seed 1 at step 500 reads what seed 0 read at about step 330; between thread
+counts the issue that asked for this saw saturation 118 against 143 steps. So each
+deciding figure's margin includes how far it moved over the last part of the run: its
+value now against its value read at steps_run / HORIZON_PACE (one step of the geometric
+measurement schedule, x1.25), in quadrature with the curve's own noise."""
+
+
+def _horizon_shifts(series: ProbeSeries, decline_decades: float,
+                    now: tuple[float, float, float]) -> tuple[float, float, float]:  # fmt: skip
+    """|figure now - figure at steps_run / HORIZON_PACE| for (minimax decades lost, -log D
+    growth after the decline, held-out accuracy); 0 where either is not finite, and the
+    figures themselves where too few measurements came before that step to read them."""
+    earlier = series.step[-1] / HORIZON_PACE
+    count = sum(step <= earlier for step in series.step)
+    if count < FINAL_WINDOW:
+        return tuple(_finite(v) for v in now)  # type: ignore[return-value]
+    part = ProbeSeries(**{name: values[:count] for name, values in series.to_dict().items()})
+    smoothed = trailing_median(part.minimax_grad_mean)
+    end = end_indexes(part.step)
+    mm_end = median_at(part.minimax_grad_mean, end)
+    lost = decades(nanmax(smoothed), mm_end) if plateau_peak(smoothed) is not None else 0.0
+    onset = decline_onset(smoothed, decline_decades)
+    growth = 0.0
+    if onset is not None:
+        at_onset = around(onset, count)
+        growth = decades(median_at(part.nonsat_grad_mean, end),
+                         median_at(part.nonsat_grad_mean, at_onset))  # fmt: skip
+    accuracy = median_at(part.heldout_accuracy, end)
+    then = (lost, growth, accuracy)
+    return tuple(_finite(a - b) for a, b in zip(now, then, strict=True))  # type: ignore[return-value]
+
+
+def _finite(value: float) -> float:
+    return abs(value) if math.isfinite(value) else 0.0
 
 
 def _spread(steps: list[int], values: list[float], at_peak: list[int], end: list[int]) -> float:

@@ -119,6 +119,28 @@ def plateau_peak(smoothed: list[float]) -> int | None:
     return max(i for i, v in enumerate(smoothed) if math.isfinite(v) and v >= floor)
 
 
+def decline_onset(smoothed: list[float], decades_below: float) -> int | None:
+    """The first index after the maximum of ``smoothed`` (a positive series) whose value lies
+    ``decades_below`` or more below that maximum: where the curve has turned down for
+    good, wherever on a plateau its maximum fell. None where it never gets that low.
+
+    The minimax gradient against a generator D separates quickly has a broad plateau with
+    several near-equal bumps before its decline (the stability matrix's 32 px DCGAN after
+    one epoch: within a factor 1.6 of its maximum from step 12 to step 60), and the -log D
+    gradient grows tenfold across that plateau; a reading taken from the plateau's last bump
+    (plateau_peak) moved by that decade between seeds. The decline is steep, so where the
+    curve crosses a level below the plateau moves little."""
+    top = argmax(smoothed)
+    if top is None:
+        return None
+    floor = smoothed[top] * 10 ** (-decades_below)
+    return next(
+        (i for i in range(top + 1, len(smoothed)) if math.isfinite(smoothed[i])
+         and smoothed[i] <= floor),
+        None,
+    )  # fmt: skip
+
+
 def trend_residuals(steps: list[int], values: list[float]) -> list[float]:
     """Natural-log residuals of positive ``values`` around their log-linear trend over the
     second half of the run (a steady fall or rise is trend, not noise); empty with fewer

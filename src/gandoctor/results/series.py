@@ -85,12 +85,21 @@ class Summary:
     minimax_decades_uncertainty: float = 0.0
     """95 % half-width, in decades, of minimax_decades_lost: the curve's noise around its
     trend, through the medians at the peak and over the end window
-    (results.readings.reading_uncertainty)."""
+    (results.readings.reading_uncertainty), and its horizon shift (``horizon_shifts``),
+    in quadrature."""
     minimax_declined: bool = False
     """The minimax gradient fell at least ``Thresholds.growth_needs_decline_decades`` below
     its peak: only then is the -log D gradient's growth the paper's mechanism."""
     nonsat_growth_uncertainty: float = 0.0
     """The same for nonsat_growth_after_peak."""
+    horizon_shifts: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """How far (minimax decades lost, -log D growth, held-out accuracy) moved over the last
+    part of the run: |now - at steps_run / 1.25| (judge.summarise.HORIZON_PACE), the
+    share of each margin that stands for another run's D being ahead or behind; in the
+    two gradient uncertainties above already, in quadrature."""
+    minimax_decline_step: int | None = None
+    """Step where the minimax gradient turned down (results.readings.decline_onset), from
+    which nonsat_growth_after_peak is read; None where it never fell that far."""
     heldout_real: int | None = None
     heldout_fake: int | None = None
     """Held-out real samples and held-out fakes the accuracy was measured on (None where
