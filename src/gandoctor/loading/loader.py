@@ -280,6 +280,8 @@ def _build(
             output_range=facts.output_range or spec.output_range,
             mismatch_context=f"looks like {spec.layout} but does not fit it",
             mismatch_hint=OTHER_ARCH_HINT,
+            # pytorch-gan-zoo's hyper_parameters say z_distribution: uniform, as with --arch.
+            latent_distribution=saved_distribution(saved),
         )
     keys = format_keys(checkpoint.tensors, limit=5) if checkpoint.tensors else "none"
     raise CheckpointError(

@@ -28,6 +28,7 @@ from torch import nn
 from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.layouts.architectures import (
     dcgan,
+    fasgan,
     lightweight_gan,
     lucidrains,
     progan,
@@ -139,6 +140,7 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             pytorch_gan_mlp.PyTorchGANMLPGenerator,
             pytorch_gan_mlp.recognise,
             pytorch_gan_mlp.LAYOUT,
+            settings_saved=pytorch_gan_mlp.dropout_saved,
         ),
         _builtin(
             "pytorch_gan_dcgan",
@@ -166,6 +168,7 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             progan.LAYOUT,
             settings_saved=progan.conf_settings,
         ),
+        _builtin("fasgan", fasgan.FasGANGenerator, fasgan.recognise, fasgan.LAYOUT),
         _builtin(
             "rosinality_stylegan2",
             rosinality.RosinalityGenerator,

@@ -5,6 +5,12 @@ The example (``pytorch/examples/dcgan``) is the generator most people reach for 
 are ConvTranspose2d (no bias) / BatchNorm2d / ReLU, ending in ConvTranspose2d / Tanh. Every
 size follows from the tensor shapes, so such a file can be probed without any ``--arch``.
 Hugging Face community DCGANs save the same stack under ``model``; they load as well.
+
+pytorch-gan-zoo (vmirly's Lightning GAN zoo, tried at 0.0.6) builds the same network, layer
+for layer, but nests it: ``net.0`` is a Sequential of the first block, each later block an
+``UpsampleBlock`` whose Sequential is ``main`` (``net.1.main.0.weight``), and the last
+transposed convolution sits at ``net.K`` itself. ``attr="net"`` builds that nesting, so
+its Lightning checkpoints (``generator.net.*`` in ``state_dict``) load unchanged.
 """
 
 from __future__ import annotations
@@ -21,16 +27,20 @@ from gandoctor.loading.layouts.architectures.base import (
     LayoutMismatch,
     missing,
     sequential_layers,
+    size_of,
     weight_dims,
 )
 
 KERNEL = 4
 """Every transposed convolution of the layout: 4x4, stride 1 then 2 (so 1 -> 4 -> 8 -> ...)."""
 
-ATTRS = ("main", "model")
-"""The Sequential's attribute: ``main`` in the example, ``model`` in the Hugging Face copies."""
+ATTRS = ("main", "model", "net")
+"""The Sequential's attribute: ``main`` in the example, ``model`` in the Hugging Face copies,
+``net`` (nested blocks) in pytorch-gan-zoo."""
 
-LAYOUT = "the PyTorch DCGAN example's generator (main.N.* or model.N.* keys)"
+ZOO_ATTR = "net"
+
+LAYOUT = "the PyTorch DCGAN example's generator (main.N.*, model.N.* or net.N.* keys)"
 
 _BLOCK = 3  # ConvTranspose2d, BatchNorm2d, ReLU: the conv of block i sits at index 3 i
 
@@ -68,11 +78,15 @@ class DCGANGenerator(BuiltinGenerator):
         in_channels = self.latent_dim
         for index, width in enumerate(widths):
             stride, padding = (1, 0) if index == 0 else (2, 1)
-            layers += [
+            block = [
                 nn.ConvTranspose2d(in_channels, width, KERNEL, stride, padding, bias=False),
                 nn.BatchNorm2d(width),
                 nn.ReLU(True),
             ]
+            if attr != ZOO_ATTR:
+                layers += block
+            else:  # the zoo's nesting; the same computation
+                layers.append(nn.Sequential(*block) if index == 0 else _ZooBlock(block))
             in_channels = width
         layers += [
             nn.ConvTranspose2d(in_channels, self.out_channels, KERNEL, 2, 1, bias=False),
@@ -122,6 +136,18 @@ class DCGANGenerator(BuiltinGenerator):
         return output
 
 
+class _ZooBlock(nn.Module):
+    """pytorch-gan-zoo's ``UpsampleBlock``: a Sequential kept as ``main``."""
+
+    def __init__(self, layers: Sequence[nn.Module]) -> None:
+        super().__init__()
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.main(x)
+        return out
+
+
 def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     """``DCGANGenerator`` kwargs from the shapes of a ``main.N.*`` (or ``model.N.*``) file.
 
@@ -130,9 +156,11 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     the sizes are read here; whether every key and shape then fits is checked by loading the
     state dict strictly, which lists missing and unexpected keys.
     """
-    attr = next((name for name in ATTRS if _is_conv_stack(tensors, name)), None)
+    # Not the zoo's ``net``: its last convolution alone (net.K.weight) reads as a flat stack.
+    flat = [name for name in ATTRS if name != ZOO_ATTR]
+    attr = next((name for name in flat if _is_conv_stack(tensors, name)), None)
     if attr is None:
-        return None
+        return _recognise_zoo(tensors)
     layers = sequential_layers(tensors, attr)
     first = layers.get(0, {}).get("weight")
     if first is None:
@@ -165,6 +193,41 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     if attr != "main":
         kwargs["attr"] = attr
     return kwargs
+
+
+def _recognise_zoo(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
+    """The zoo's nesting: ``net.0.0.weight`` (the first block), ``net.B.main.0.weight`` for
+    B = 1 .. K - 1, the last transposed convolution ``net.K.weight``; all 4-D."""
+    first = tensors.get(f"{ZOO_ATTR}.0.0.weight")
+    if first is None or first.dim() != 4:
+        return None
+    blocks = sorted(
+        int(key.split(".")[1])
+        for key in tensors
+        if key.startswith(f"{ZOO_ATTR}.") and key.split(".")[1].isdigit() and ".main." in key
+    )
+    count = max(blocks, default=0) + 1  # the first block and the upsampling blocks
+    widths = [int(first.shape[1])]
+    for block in range(1, count):
+        prefix = f"{ZOO_ATTR}.{block}.main"
+        width = size_of(
+            tensors,
+            (f"{prefix}.0.weight", 4, 1),
+            *((f"{prefix}.1.{name}", 1, 0) for name in ("weight", "bias", "running_mean")),
+        )
+        if width is None:
+            raise missing(f"{prefix}.0.weight", why=f"the transposed convolution of block {block}")
+        widths.append(width)
+    last_key = f"{ZOO_ATTR}.{count}.weight"
+    last = tensors.get(last_key)
+    if last is None or last.dim() != 4:
+        raise missing(last_key, why="the last transposed convolution")
+    return {
+        "latent_dim": int(first.shape[0]),
+        "widths": widths,
+        "out_channels": int(last.shape[1]),
+        "attr": ZOO_ATTR,
+    }
 
 
 def _is_conv_stack(tensors: Mapping[str, torch.Tensor], attr: str) -> bool:
