@@ -399,6 +399,8 @@ def test_registry_names() -> None:
         "pytorch_gan_dcgan",
         "lucidrains_stylegan2",
         "lightweight_gan",
+        "progan",
+        "fasgan",
         "rosinality_stylegan2",
     ]
 
