@@ -116,8 +116,8 @@ def test_margins_include_how_far_the_figures_moved_over_the_run_s_last_part() ->
     earlier or later: each margin includes |now - at steps_run / 1.25|."""
     mm, ns = plateau_then_decline(125)
     s = summarize(series(STEPS, mm, ns), 0.99, 0.01)
-    then = summarize(series(STEPS[:STEPS.index(400) + 1], *(v[:STEPS.index(400) + 1]
-                                                            for v in (mm, ns))), 0.99, 0.01)  # fmt: skip
+    upto = STEPS.index(400) + 1
+    then = summarize(series(STEPS[:upto], mm[:upto], ns[:upto]), 0.99, 0.01)
     lost_shift, growth_shift, accuracy_shift = s.horizon_shifts
     assert lost_shift == pytest.approx(s.minimax_decades_lost - then.minimax_decades_lost)
     assert growth_shift == pytest.approx(s.nonsat_growth_after_peak - then.nonsat_growth_after_peak)

@@ -38,7 +38,14 @@ def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> 
     are found at fail level, none of them borderline: a saturated D only grows more
     confident with training, which shrinks the minimax gradient further and grows the
     -log D one. (A borderline finding has its figure just past its threshold; stopping
-    there would report a verdict that a little rounding undoes.)
+    there would report a verdict that a little rounding undoes.) No other finding may be
+    borderline either: its figure too may still cross its threshold.
+
+    The figures read so far are lower bounds of those a longer run reads: every seed of
+    every generator of the stability matrix lost more minimax decades and gained more -log D
+    growth the later they were read (benchmarks/matrix.py). And each margin holds the
+    figure's horizon shift (judge.summarise.HORIZON_PACE), so a finding that is firm here
+    is firm for a run whose D is somewhat ahead or behind.
     """
     if any(f.code == FindingCode.BROKEN for f in findings):
         return True
@@ -46,7 +53,9 @@ def is_settled(summary: Summary, findings: list[Finding], settle_steps: int) -> 
         return False
     if summary.steps_run - summary.steps_to_saturation < settle_steps:
         return False
-    failed = {f.code for f in findings if f.severity == Severity.FAIL and not f.borderline}
+    if any(f.borderline for f in findings):
+        return False
+    failed = {f.code for f in findings if f.severity == Severity.FAIL}
     return {FindingCode.SATURATION, FindingCode.VANISHING, FindingCode.EXPLODING} <= failed
 
 

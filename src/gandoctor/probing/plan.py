@@ -146,6 +146,4 @@ def describe_prediction(plan: ProbePlan) -> str:
     if plan.predicted_seconds is None or math.isnan(plan.predicted_seconds):
         return f"plan: {plan.describe()} ({plan.reason})"
     where = " on the reference CPU" if plan.priced else ""
-    return (
-        f"plan: {plan.describe()}, about {plan.predicted_seconds:.0f} s{where} ({plan.reason})"
-    )
+    return f"plan: {plan.describe()}, about {plan.predicted_seconds:.0f} s{where} ({plan.reason})"
