@@ -73,11 +73,14 @@ def _saved(f: Finding) -> dict:
 
 
 def main() -> int:
-    record = WORK / "results_full.json"
-    if not record.exists():
-        print(f"no {record}: run `python benchmarks/matrix.py --full` first", file=sys.stderr)
+    records = sorted(WORK.glob("results_full*.json"))  # one per process (--sizes, --epochs)
+    if not records:
+        print(f"nothing in {WORK}: run `python benchmarks/matrix.py --full` first",
+              file=sys.stderr)  # fmt: skip
         return 2
-    results = json.loads(record.read_text())
+    results: dict[str, dict] = {}
+    for record in records:
+        results.update(json.loads(record.read_text()))
     config = ProbeConfig()
     replayed = {
         name: {label: replay(run, config) for label, run in runs.items()}
