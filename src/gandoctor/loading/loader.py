@@ -42,8 +42,7 @@ from gandoctor.messages import (
 )
 from gandoctor.runtime.devices import resolve_device
 
-_DEFAULT_OPTIONS = LoadOptions()
-"""Shared default: LoadOptions is frozen, so one instance serves every call."""
+_DEFAULT_OPTIONS = LoadOptions()  # frozen, so one instance serves every call
 
 _ARCH_HINT = "pass {opt:arch} module:Class {opt:arch_kwargs} '{...}'"
 
@@ -158,8 +157,7 @@ def _checked_options(
 def _built_module(
     source: StateSource | ModuleSource, options: LoadOptions, device: torch.device
 ) -> tuple[_Built, nn.Module]:
-    """The generator module, with its weights, on ``device`` and in eval mode, and how its
-    architecture was found."""
+    """The generator, with its weights, on ``device`` in eval mode; how it was found."""
     checkpoint = source.checkpoint
     if isinstance(source, ModuleSource):  # TorchScript, torch.export, a pickled module
         built = _Built(

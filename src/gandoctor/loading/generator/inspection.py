@@ -1,18 +1,12 @@
 """What goes into a generator and what comes out: latent shape, output shape, output range.
-
 The loader asks in order of trust: the user's option, what the architecture declares, what
-the module says about itself, and last what one forward pass shows.
-"""
+the module says about itself, and last what one forward pass shows."""
 
 from __future__ import annotations
 
 import sys
-import sysconfig
-import traceback
-import types
 from collections.abc import Sequence
 from contextlib import redirect_stdout
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +16,7 @@ from torch.nn.parameter import UninitializedParameter
 from gandoctor.enums import LatentDistribution
 from gandoctor.errors import CheckpointError
 from gandoctor.loading.generator.forward import ForwardAdapter
+from gandoctor.loading.generator.raised import ForwardFailed, raising_frame
 from gandoctor.messages import check_latent_shape, describe_exception, format_shape
 from gandoctor.nn.latent import LatentSpec
 
@@ -144,51 +139,6 @@ def infer_latent_shape(path: str, module: nn.Module) -> tuple[tuple[int, ...], s
         f"{path}: cannot tell the generator's latent shape ({type(module).__name__} {found} "
         "and has no nz/z_dim/latent_dim attribute); pass {opt:latent_shape}, e.g. 100,1,1"
     )
-
-
-class ForwardFailed(CheckpointError):
-    """The generator's forward raised on the latents it was given. ``bare``: the message
-    without its hint; ``cause``: the exception, as :func:`describe_exception` words it."""
-
-    def __init__(self, message: str, bare: str = "", cause: str = "") -> None:
-        super().__init__(message)
-        self.bare = bare or message
-        self.cause = cause
-
-
-_TORCH = Path(torch.__file__).resolve().parent
-_GANDOCTOR = Path(__file__).resolve().parents[2]
-_STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
-_SITE = tuple(Path(sysconfig.get_paths()[name]).resolve() for name in ("purelib", "platlib"))
-"""Where installed packages live (inside the stdlib folder on some systems)."""
-
-
-def _own_code(frame: types.FrameType) -> bool:
-    """Whether ``frame`` runs the generator's own code: neither torch's, nor gandoctor's,
-    nor Python's standard library."""
-    file = Path(frame.f_code.co_filename).resolve()
-    if file.is_relative_to(_TORCH) or file.is_relative_to(_GANDOCTOR):
-        return False
-    return any(file.is_relative_to(site) for site in _SITE) or not file.is_relative_to(_STDLIB)
-
-
-def raising_frame(exc: BaseException) -> str:
-    """Where in the generator's own code (a package's, or the user's) ``exc`` was raised:
-    ``"; raised in the generator's own code, in Class.forward (package.module, line N)"``,
-    or which of its frames called the library (torch) that raised; empty where no frame of
-    its own is in the traceback (gandoctor's builds). A package's forward broken by a newer
-    torch is then told from a wrong input."""
-    frames = list(traceback.walk_tb(exc.__traceback__))
-    own = [index for index, (frame, _) in enumerate(frames) if _own_code(frame)]
-    if not own:
-        return ""
-    frame, line = frames[own[-1]]
-    module = frame.f_globals.get("__name__", "?")
-    where = f"{frame.f_code.co_qualname} ({module}, line {line})"
-    if own[-1] == len(frames) - 1:
-        return f"; raised in the generator's own code (not gandoctor's), in {where}"
-    library = str(frames[-1][0].f_globals.get("__name__", "a library")).split(".")[0]
-    return f"; raised in {library}, called from the generator's own code in {where}"
 
 
 def probe_output(

@@ -1,5 +1,4 @@
 """Finding the generator's weights inside a checkpoint, and the key prefix to remove.
-
 Training scripts rarely save ``netG.state_dict()`` alone. They save dicts such as
 ``{"netG": ..., "netD": ..., "optimizerG": ..., "epoch": 24}``, Lightning's
 ``{"state_dict": {"generator.*": ..., "discriminator.*": ...}}``, or a DataParallel wrapper's
@@ -27,8 +26,7 @@ from gandoctor.loading.selection.prefixes import (
 )
 
 MAX_DEPTH = 3
-"""Entries deep enough for ``{"models": {"netG": {...}}}`` and Lightning's
-``{"state_dict": ...}``; deeper dicts are optimizer internals."""
+"""Deep enough for ``{"models": {"netG": {...}}}``; deeper dicts are optimizer internals."""
 
 _SHOWN = 6  # candidates named in one message
 
@@ -43,8 +41,7 @@ class Selected:
     """Dotted path of the entry used; None when the whole file was the state dict."""
     stripped_prefix: str | None
     holder: object = None
-    """What holds the entry used (the file's top level, or ProGAN's ``shadow_generator``
-    dict beside its ``conf``): its other entries may be that network's own settings."""
+    """What holds the entry used (ProGAN's ``shadow_generator`` beside its ``conf``)."""
 
 
 @dataclass(frozen=True)
