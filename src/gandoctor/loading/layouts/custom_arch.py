@@ -175,10 +175,7 @@ def _import_dotted(name: str) -> ModuleType:
             f"{{opt:arch}}: importing module {name!r} failed: {describe_exception(exc)}"
         ) from exc
     except (Exception, SystemExit) as exc:  # SystemExit: a module that calls sys.exit()
-        raise ConfigError(
-            f"{{opt:arch}}: importing module {name!r} failed: {describe_exception(exc)}"
-            f"{_cuda_hint(exc)}"
-        ) from exc
+        raise ConfigError(f"{{opt:arch}}: importing module {name!r} failed: {_why(exc)}") from exc
 
 
 _IMPORTED: dict[tuple[str, int, int], ModuleType] = {}
@@ -210,23 +207,40 @@ def _import_file(location: str) -> ModuleType:
             spec.loader.exec_module(module)
     except (Exception, SystemExit) as exc:
         del sys.modules[name]
-        raise ConfigError(
-            f"{{opt:arch}}: importing {location} failed: {describe_exception(exc)}{_cuda_hint(exc)}"
-        ) from exc
+        raise ConfigError(f"{{opt:arch}}: importing {location} failed: {_why(exc)}") from exc
     _IMPORTED[key] = module
     return module
 
 
+def _why(exc: BaseException) -> str:
+    """The import's error, after what to do about it where that is known: first, so that a
+    long error (a compiler's log) cut to a readable length keeps the advice."""
+    hint = _cuda_hint(exc)
+    return f"{hint}; {describe_exception(exc)}" if hint else describe_exception(exc)
+
+
 def _cuda_hint(exc: BaseException) -> str:
-    """What to do about a package that needs CUDA as it is imported: some assert a GPU at
-    module level, others load CUDA-saved tensors without ``map_location``."""
-    if "cuda" not in str(exc).lower() or torch.cuda.is_available():
+    """What to do about a package that needs CUDA as it is imported: some compile CUDA
+    kernels (stylegan2-torch: no CUDA_HOME, no nvcc), which nothing can get round on this
+    machine; others assert a GPU at module level or load CUDA-saved tensors."""
+    text = str(exc).lower()
+    if ("cuda" in text or "nvcc" in text) and any(word in text for word in _CUDA_BUILD):
+        return (
+            "the package compiles CUDA kernels as it is imported, so it cannot be imported "
+            "without CUDA (CUDA_HOME, nvcc); gandoctor's own build of the layout needs no "
+            "import: give the checkpoint alone (no {opt:arch}, no {opt:adapter})"
+        )
+    if "cuda" not in text or torch.cuda.is_available():
         return ""
     return (
-        "; the package demands CUDA when it is imported and this machine has none: an "
+        "the package demands CUDA when it is imported and this machine has none: an "
         "{opt:adapter} can import it with torch.cuda.is_available patched to True and build "
         "the generator on the CPU (examples/adapters/lightweight_gan.py)"
     )
+
+
+_CUDA_BUILD = ("cuda_home", "nvcc", "cpp_extension", "cuda extension", "ninja")
+"""Words of the errors torch.utils.cpp_extension raises where it cannot build CUDA code."""
 
 
 def _identifier(text: str) -> str:
