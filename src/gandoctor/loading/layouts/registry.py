@@ -51,7 +51,7 @@ LATENT_SHAPE_KEY = "gandoctor.latent_shape"
 OUTPUT_RANGE_KEY = "gandoctor.output_range"
 
 OTHER_ARCH_HINT = (
-    "if it is another architecture, pass {opt:arch} module:Class {opt:arch_kwargs} '{...}'"
+    "if it is another architecture, pass {opt:arch} FILE.py:Class or {opt:adapter} FILE.py"
 )
 """Appended to every message about a file that looks like a known layout but does not fit."""
 

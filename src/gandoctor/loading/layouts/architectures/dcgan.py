@@ -30,6 +30,8 @@ from gandoctor.loading.layouts.architectures.base import (
     size_of,
     weight_dims,
 )
+from gandoctor.messages import format_shape
+from gandoctor.paths import natural_key
 
 KERNEL = 4
 """Every transposed convolution of the layout: 4x4, stride 1 then 2 (so 1 -> 4 -> 8 -> ...)."""
@@ -178,7 +180,7 @@ def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
         raise LayoutMismatch(
             "it holds a single transposed convolution; the layout needs two or more"
         )
-    widths = [_block_width(layers, attr, block) for block in range(last_block)]
+    widths = [_block_width(tensors, layers, attr, block) for block in range(last_block)]
     last_key = f"{attr}.{last_block * _BLOCK}.weight"
     last = layers.get(last_block * _BLOCK, {}).get("weight")
     if last is None:
@@ -240,7 +242,12 @@ def _is_conv(index: int, layer: Mapping[str, torch.Tensor]) -> bool:
     return index % _BLOCK == 0 and weight is not None and weight.dim() == 4
 
 
-def _block_width(layers: Mapping[int, Mapping[str, torch.Tensor]], attr: str, block: int) -> int:
+def _block_width(
+    tensors: Mapping[str, torch.Tensor],
+    layers: Mapping[int, Mapping[str, torch.Tensor]],
+    attr: str,
+    block: int,
+) -> int:
     """Output channels of block ``block``: from its conv, else its BatchNorm, else the next conv.
 
     Several sources keep the inference going when one tensor is missing, so that the strict
@@ -256,4 +263,29 @@ def _block_width(layers: Mapping[int, Mapping[str, torch.Tensor]], attr: str, bl
     following = layers.get((block + 1) * _BLOCK, {}).get("weight")
     if following is not None and following.dim() == 4:
         return int(following.shape[0])
-    raise missing(f"{attr}.{block * _BLOCK}.weight", why=f"no tensor tells block {block}'s width")
+    raise _no_width(tensors, attr, block)
+
+
+def _no_width(tensors: Mapping[str, torch.Tensor], attr: str, block: int) -> LayoutMismatch:
+    """Block ``block``'s width cannot be read: which key would hold it, and what the file has
+    there instead (another stack: the registry's error adds ``--arch`` and ``--adapter``)."""
+    start = block * _BLOCK
+    near = [
+        key
+        for key in tensors
+        if key.split(".")[0] == attr
+        and len(parts := key.split(".")) > 2
+        and parts[1].isdigit()
+        and start - 1 <= int(parts[1]) <= start + _BLOCK
+    ]
+    near.sort(key=lambda key: (not key.endswith("weight"), natural_key(key)))
+    more = f" and {len(near) - 1} more" if len(near) > 1 else ""
+    found = (
+        f"found {near[0]} {format_shape(tensors[near[0]].shape)}{more}"
+        if near
+        else f"the file has no {attr}.{start}.*"
+    )
+    return LayoutMismatch(
+        f"does not fit it: block {block}'s width is read off {attr}.{start}.weight (a "
+        f"transposed convolution) or {attr}.{start + 1}.weight (a BatchNorm); {found}"
+    )
