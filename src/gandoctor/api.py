@@ -104,7 +104,8 @@ def probe(
     ``seeds``: probe each generator under seeds ``config.seed`` .. ``config.seed + seeds - 1``
     on the data read once; the verdict and the gate go by the majority
     (``results.repeats``). ``config.max_seconds`` is shared among all of those probes.
-    ``on_note`` hears the thread count and each probe's plan with its predicted time.
+    ``on_note`` hears the thread count and each probe's plan with its predicted time, and
+    what loading changed itself (a stripped prefix, ...: ``generator.details.notes``).
     A training run's folder (NVlabs, rosinality, Lightning: runs.folders) stands for its
     snapshots in training order, thinned to fit the time or chosen by ``snapshots``
     (runs.selection); ``data`` may then be None where the run's options name a data set
@@ -124,6 +125,7 @@ def probe(
     config = ranking_config(config) if rank else config
     threads = choose_threads(config.threads, torch.get_num_threads())
     config = replace(config, threads=threads.threads)
+    load_note = on_note  # what loading changed, said as it is (loading.notes)
     if on_note is not None:  # the thread count beside each plan, not a line of its own
         plural = "s" if threads.threads > 1 else ""
         tell, count = on_note, f"{threads.threads} thread{plural} ({threads.reason})"
@@ -134,7 +136,8 @@ def probe(
     saved = load_baseline(baseline) if baseline is not None else None
     if saved is not None:
         match(names, saved)  # a baseline that fits no generator fails before the probe
-    generators = [_load(i, n, load_options, config) for i, n in zip(items, names, strict=True)]
+    loads = zip(items, names, strict=True)
+    generators = [_load(i, n, load_options, config, load_note) for i, n in loads]
     reader = RealDataReader(data_options, on_warning)
     reports: list[CheckpointReport] = []
     found = [run.to_dict(data) for run in runs]
@@ -248,13 +251,17 @@ def _with_overrides(
 
 
 def _load(
-    item: str | nn.Module, name: str, options: LoadOptions, config: ProbeConfig
-) -> LoadedGenerator:
+    item: str | nn.Module, name: str, options: LoadOptions, config: ProbeConfig,
+    tell: Callable[[str], None] | None = None,
+) -> LoadedGenerator:  # fmt: skip
     if isinstance(item, nn.Module):
         check_device(name, item, config)
         return load_module(item, name, options)
     loaded = load_generator(item, options)
     guard_forward(loaded.module, name)  # the file's code failing later: one line (guard.py)
+    if tell is not None:  # what loading changed itself (loading.notes)
+        for note in loaded.info.details.get("notes", []):
+            tell(f"{name}: {note}")
     return loaded
 
 

@@ -86,7 +86,11 @@ def inspect(
                 if key == "own_discriminator":
                     table.add_row(key, "")
                 for detail, shown in value.items():  # one row each: a dict wraps unreadably
-                    table.add_row(f"  {detail}", str(shown))
+                    if detail == "notes" and isinstance(shown, list):  # what gandoctor changed
+                        for note in shown:
+                            table.add_row("  note", str(note))
+                    else:
+                        table.add_row(f"  {detail}", str(shown))
             else:
                 table.add_row(key, str(value))
         Console(highlight=False).print(table)

@@ -11,10 +11,11 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
+from gandoctor.loading import notes as said
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.formats.facts import saved_distribution, saved_settings
 from gandoctor.loading.formats.safetensors_file import Checkpoint
-from gandoctor.loading.generator.forward import adapt_forward
+from gandoctor.loading.generator.forward import adapt_forward, apply_truncation
 from gandoctor.loading.generator.info import GeneratorInfo, LoadedGenerator, choose_distribution
 from gandoctor.loading.generator.inspection import (
     detect_output_range,
@@ -32,6 +33,7 @@ from gandoctor.loading.layouts.registry import (
     MetadataFacts,
     build_registered,
 )
+from gandoctor.loading.layouts.spectral import fold_spectral_norm, plain_names
 from gandoctor.loading.layouts.state import load_state_strict
 from gandoctor.loading.selection.prefixes import generator_submodule
 from gandoctor.messages import (
@@ -65,6 +67,8 @@ class _Built:
     """Classes the file or the adapter declares."""
     latent_distribution: str | None = None
     """How z is drawn, where an adapter declares it."""
+    notes: tuple[str, ...] = ()
+    """What gandoctor changed itself to build it (loading.notes)."""
 
 
 def load_generator(
@@ -104,6 +108,8 @@ def load_generator(
         num_classes=num_classes,
     )
     details = dict(source.details)
+    said.record(details, said.prefix_note(source.stripped_prefix, options.strip_prefix),
+                *built.notes)  # fmt: skip
     if tried:  # say what the guess took, so a wrong one is easy to spot
         details["latent_shape_tried"] = [*tried, f"{latent_shape} worked"]
     # Range and size are G's own where the built module holds a D too (a Lightning module).
@@ -179,33 +185,23 @@ def _built_module(
             built = replace(built, source=source.facts_origin, mismatch_context=context)
     module = built.module.float()
     if isinstance(source, StateSource) and not built.weights_loaded:
+        tensors, folded = fold_spectral_norm(module, checkpoint.tensors)
+        built = replace(built, notes=(*built.notes, folded)) if folded else built
         load_state_strict(
             module,
-            checkpoint.tensors,
+            tensors,
             path=checkpoint.path,
-            context=built.mismatch_context,
+            context=said.prefix_context(built.mismatch_context, source.stripped_prefix),
             hint=built.mismatch_hint,
         )
     try:
         module = module.to(device)
     except (RuntimeError, AssertionError) as exc:  # torch asserts when CUDA is not compiled in
         raise ConfigError(f"cannot use device {device}: {describe_exception(exc)}") from exc
-    _truncate(module, options.truncation, checkpoint.path)
+    apply_truncation(module, options.truncation, checkpoint.path)
     onehot = options.num_classes if options.label_format == "onehot" else None
     module = adapt_forward(module, options.forward_kwargs, options.output_index, onehot)
     return built, module.eval()
-
-
-def _truncate(module: nn.Module, psi: float, path: str) -> None:
-    """Apply ``--truncation`` where the generator has a tracked or computable mean w."""
-    set_truncation = getattr(module, "set_truncation", None)
-    if callable(set_truncation):
-        set_truncation(psi)
-    elif psi != 1 and getattr(module, "truncation_psi", None) != psi:
-        raise ConfigError(
-            f"{{opt:truncation}} applies to StyleGAN generators; {path} holds a "
-            f"{type(module).__name__}"
-        )
 
 
 def _build(
@@ -236,8 +232,13 @@ def _build(
         # Constructor arguments the checkpoint saved (Lightning's hyper_parameters) fill
         # in what the options leave out; the user's --arch-kwargs win.
         saved = saved_settings(details)
-        kwargs = {**accepted_kwargs(options.arch, saved), **kwargs}
-        module, how = build_arch_module(options.arch, kwargs, checkpoint.path, options.arch_kwargs)
+        filled = accepted_kwargs(options.arch, saved)
+        note = said.settings_note(set(filled) - set(kwargs), details)
+        kwargs = {**filled, **kwargs}
+        try:
+            module, how = build_arch_module(options.arch, kwargs, path, options.arch_kwargs)
+        except ConfigError as error:
+            raise said.with_note(error, note) from error
         return _Built(
             module=module,
             architecture=options.arch,
@@ -248,6 +249,7 @@ def _build(
             mismatch_context=f"does not fit {{opt:arch}} {options.arch}",
             mismatch_hint="",
             latent_distribution=saved_distribution(saved),
+            notes=(note,) if note else (),
         )
     if facts.arch:
         module, spec = build_registered(path, facts.arch, facts.arch_kwargs)
@@ -264,8 +266,9 @@ def _build(
     # The layouts are disjoint (each recogniser checks attribute names and weight
     # dimensionality), so the registry's order only settles files that mix layouts.
     saved = saved_settings(details)  # ProGAN's conf: use_eql, which its weights cannot tell
+    plain = plain_names(checkpoint.tensors)  # spectral norm's weight_orig read as weight
     for spec in REGISTRY.values():
-        recognised = spec.recognise_file(path, checkpoint.tensors, saved)
+        recognised = spec.recognise_file(path, plain, saved)
         if recognised is None:
             continue
         module = spec.build(**recognised)

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gandoctor.errors import ConfigError
+
 OutputIndex = int | str
 """A position in a returned tuple or list, or a key of a returned dict."""
 
@@ -81,3 +83,15 @@ def adapt_forward(
     if not forward_kwargs and output_index is None and onehot_classes is None:
         return module
     return ForwardAdapter(module, forward_kwargs, output_index, onehot_classes)
+
+
+def apply_truncation(module: nn.Module, psi: float, path: str) -> None:
+    """Apply ``--truncation`` where the generator has a tracked or computable mean w."""
+    set_truncation = getattr(module, "set_truncation", None)
+    if callable(set_truncation):
+        set_truncation(psi)
+    elif psi != 1 and getattr(module, "truncation_psi", None) != psi:
+        raise ConfigError(
+            f"{{opt:truncation}} applies to StyleGAN generators; {path} holds a "
+            f"{type(module).__name__}"
+        )

@@ -46,7 +46,7 @@ def load_state_strict(
     unexpected = provided - set(expected)
     suffix = f"; {hint}" if hint else ""
     if missing or unexpected:
-        parts = []
+        parts = _spectral_forms(missing, unexpected, tensors, expected)  # first: the why
         if missing:
             parts.append(f"missing keys ({len(missing)}): {format_keys(missing)}")
         if unexpected:
@@ -112,3 +112,23 @@ def _is_alias_of_provided(key: str, expected: dict[str, torch.Tensor], provided:
 def _is_uninitialized(tensor: torch.Tensor) -> bool:
     # Lazy modules (nn.LazyLinear, ...) hold placeholders whose shape comes from the file.
     return isinstance(tensor, UninitializedParameter | UninitializedBuffer)
+
+
+def _spectral_forms(
+    missing: set[str],
+    unexpected: set[str],
+    tensors: dict[str, torch.Tensor],
+    expected: dict[str, torch.Tensor],
+) -> list[str]:
+    """A word on a missing ``weight`` that the file holds in spectral-norm form, whose saved
+    weight could not stand for it (layouts.spectral reads those that fit)."""
+    for key in sorted(missing, key=natural_key):
+        path = key.removesuffix("weight")
+        for saved in ("weight_orig", "parametrizations.weight.original"):
+            if key.endswith("weight") and path + saved in unexpected:
+                return [
+                    f"{path.rstrip('.')} is in the file in spectral-norm form ({path}{saved} "
+                    f"{format_shape(tensors[path + saved].shape)}, the module's weight is "
+                    f"{format_shape(expected[key].shape)})"
+                ]
+    return []
