@@ -50,13 +50,12 @@ from gandoctor.runtime.threads import choose_threads
 
 PathLike = str | os.PathLike[str]
 Generator = PathLike | nn.Module
-CheckpointProgress = Callable[[str, int, int], None]
-"""Called as ``on_progress(checkpoint, step, total_steps)`` after every D step."""
+CheckpointProgress = Callable[[str, int, int], None]  # (checkpoint, step, total) per D step
 
 
 class ProbeInterruptedWithReport(ProbeInterrupted):
     """Ctrl-C during :func:`probe`: the outcome under way, and the report of every
-    checkpoint probed so far, the cut-short one included (None when none got that far)."""
+    checkpoint probed so far (None when none got that far)."""
 
     def __init__(self, outcome: ProbeOutcome | None, report: Report | None):
         super().__init__(outcome)
@@ -84,7 +83,6 @@ def probe(
     rank: bool = False,
 ) -> Report:
     """Probe each generator against the real data and return the report.
-
     ``checkpoints``: checkpoint paths (files, folders of checkpoints, quoted globs) and/or
     ``torch.nn.Module`` generators, which are probed where they are and left as they were.
     ``data``: a folder of images (class folders as labels), an NVlabs dataset ``.zip``, a
@@ -125,7 +123,7 @@ def probe(
     config = ranking_config(config) if rank else config
     threads = choose_threads(config.threads, torch.get_num_threads())
     config = replace(config, threads=threads.threads)
-    load_note = on_note  # what loading changed, said as it is (loading.notes)
+    load_note = on_note  # what loading changed, said as it is (loading.generator.notes)
     if on_note is not None:  # the thread count beside each plan, not a line of its own
         plural = "s" if threads.threads > 1 else ""
         tell, count = on_note, f"{threads.threads} thread{plural} ({threads.reason})"
@@ -181,10 +179,8 @@ def _probe_one(
     reports: list[CheckpointReport],
     on_note: Callable[[str], None] | None = None,
 ) -> None:
-    """Probe one generator (and run its remedy checks) and add its report to ``reports``;
-    on Ctrl-C, add the report of the steps that ran, then let the interrupt go on.
-    ``budgeted()`` gives the settings with this generator's share of the time left, when
-    the probe starts and again when the remedy checks start."""
+    """Probe one generator (and its remedy checks), adding its report to ``reports`` (on
+    Ctrl-C that of the steps that ran). ``budgeted()``: settings with its time share."""
     progress = (lambda s, t: on_progress(name, s, t)) if on_progress else None
     facts = generator_facts(loaded, load_options)
     spec, output_range = latent_spec(loaded, load_options, real), loaded.info.output_range
@@ -259,16 +255,13 @@ def _load(
         return load_module(item, name, options)
     loaded = load_generator(item, options)
     guard_forward(loaded.module, name)  # the file's code failing later: one line (guard.py)
-    if tell is not None:  # what loading changed itself (loading.notes)
-        for note in loaded.info.details.get("notes", []):
-            tell(f"{name}: {note}")
+    for note in loaded.info.details.get("notes", []) if tell else []:  # loading's own changes
+        tell(f"{name}: {note}")  # type: ignore[misc]  # tell is set where notes are read
     return loaded
 
 
 def inspect(path: PathLike, load_options: LoadOptions | None = None) -> dict[str, Any]:
-    """What gandoctor detects in a checkpoint, without probing: the loader's facts, how z
-    is drawn, and for generators with BatchNorm or dropout how far train-mode outputs are
-    from eval-mode ones."""
+    """What gandoctor sees in a checkpoint, unprobed: the loader's facts, how z is drawn."""
     load_options = load_options or LoadOptions()
     loaded = load_generator(path, load_options)
     guard_forward(loaded.module, os.fspath(path))

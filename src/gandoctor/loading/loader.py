@@ -11,10 +11,10 @@ from torch import nn
 
 from gandoctor.config import LoadOptions
 from gandoctor.errors import CheckpointError, ConfigError
-from gandoctor.loading import notes as said
 from gandoctor.loading.formats import ModuleSource, StateSource, read_source
 from gandoctor.loading.formats.facts import saved_distribution, saved_settings
 from gandoctor.loading.formats.safetensors_file import Checkpoint
+from gandoctor.loading.generator import notes as said
 from gandoctor.loading.generator.forward import adapt_forward, apply_truncation
 from gandoctor.loading.generator.info import GeneratorInfo, LoadedGenerator, choose_distribution
 from gandoctor.loading.generator.inspection import (
@@ -61,14 +61,11 @@ class _Built:
     output_range: tuple[float, float] | None
     mismatch_context: str
     mismatch_hint: str
-    weights_loaded: bool = False
-    """The builder loaded the weights itself (an adapter): no strict load after it."""
-    num_classes: int | None = None
-    """Classes the file or the adapter declares."""
-    latent_distribution: str | None = None
-    """How z is drawn, where an adapter declares it."""
+    weights_loaded: bool = False  # an adapter loaded them itself: no strict load after it
+    num_classes: int | None = None  # classes the file or the adapter declares
+    latent_distribution: str | None = None  # how z is drawn, where an adapter declares it
     notes: tuple[str, ...] = ()
-    """What gandoctor changed itself to build it (loading.notes)."""
+    """What gandoctor changed itself to build it (loading.generator.notes)."""
 
 
 def load_generator(
