@@ -218,6 +218,7 @@ def summarise(results: dict[str, dict[str, dict]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="32,64")
+    parser.add_argument("--epochs", default="1,5,10,25", help="which generators, e.g. 1,25")
     parser.add_argument("--report", action="store_true", help="print the last run's results")
     parser.add_argument(
         "--full",

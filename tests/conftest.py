@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,8 +26,29 @@ from gandoctor.preflight.result import PreflightReport
 from gandoctor.report import merge
 from gandoctor.report.model import SCHEMA as REPORT_SCHEMA
 from gandoctor.report.model import Report, strict_json
+from gandoctor.runtime.threads import cpu_quota
 
 LATENT = 16
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests that train or run models outside a probe use torch's own thread count, one per
+    core of the host, which ignores a container's or CI job's CPU quota: on a 2-CPU quota of
+    a many-core host every operation would share 2 CPUs between dozens of spinning threads.
+    Cap it at the quota, as the probe's ``--threads auto`` does (runtime/threads.py)."""
+    quota = cpu_quota()
+    if quota is not None and quota < torch.get_num_threads():
+        torch.set_num_threads(quota)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """The thread count in the log: the first thing to read when CI is slower than here."""
+    return (
+        f"torch {torch.__version__}: {torch.get_num_threads()} threads; "
+        f"CPU quota {cpu_quota()}, os.cpu_count() {os.cpu_count()}"
+    )
+
+
 RESOLUTION = 16
 
 
