@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from real_packages import relative_difference
 from torch import nn
 from typer.testing import CliRunner
 
@@ -38,10 +39,6 @@ def package_generator(latent_dim: int = 8, image_dim: int = 2, channels: int = 3
         for _ in range(30):
             module.train()(torch.randn(16, latent_dim, 1, 1, generator=generator))
     return module.eval()
-
-
-def relative_difference(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).abs().max() / want.abs().max())
 
 
 @pytest.mark.parametrize(("wrapped", "channels"), [(False, 3), (True, 1)])

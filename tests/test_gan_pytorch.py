@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from real_packages import relative_difference, trained_like
 from torch import nn
 from typer.testing import CliRunner
 
@@ -25,23 +26,6 @@ from gandoctor.loading import load_generator
 gan_pytorch = pytest.importorskip(
     "gan_pytorch", reason="gan-pytorch is not installed (pip install --no-deps gan-pytorch==0.4.0)"
 )
-
-
-def trained_like(module: nn.Module, seed: int = 0) -> nn.Module:
-    """Weights and BatchNorm statistics moved off their initial values, as training does,
-    so that eps and running statistics all show in the output."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for tensor in module.state_dict().values():
-            if tensor.is_floating_point():
-                tensor.add_(torch.randn(tensor.shape, generator=generator) * 0.05)
-                if tensor.dim() == 1:
-                    tensor.abs_()  # running_var stays positive
-    return module.eval()
-
-
-def relative_difference(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).abs().max() / want.abs().max())
 
 
 def package_generator(channels: int = 1, image_size: int = 16) -> nn.Module:

@@ -24,6 +24,7 @@ from unittest import mock
 
 import pytest
 import torch
+from real_packages import relative_difference, trained_like
 from typer.testing import CliRunner
 
 import gandoctor
@@ -58,26 +59,11 @@ def zoo() -> types.SimpleNamespace:
     return types.SimpleNamespace(dcgan=dcgan, fc=basic_fc_gan)
 
 
-def trained_like(module: torch.nn.Module, seed: int = 0) -> None:
-    """Weights and BatchNorm statistics moved off their initial values, as training does."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for tensor in module.state_dict().values():
-            if tensor.is_floating_point():
-                tensor.add_(torch.randn(tensor.shape, generator=generator) * 0.05)
-                if tensor.dim() == 1:
-                    tensor.abs_()  # running_var stays positive
-
-
 def save_with_lightning(module: Any, path: Path) -> None:
     trainer = lightning.Trainer(logger=False, enable_checkpointing=False,
                                 enable_progress_bar=False, accelerator="cpu")  # fmt: skip
     trainer.strategy.connect(module)
     trainer.save_checkpoint(path)
-
-
-def relative_difference(got: torch.Tensor, want: torch.Tensor) -> float:
-    return float((got - want).abs().max() / want.abs().max())
 
 
 def make(kind: str) -> Any:
