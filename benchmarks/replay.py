@@ -3,6 +3,9 @@
     python benchmarks/matrix.py --full      # once: every run to its last step (about 40 min)
     python benchmarks/replay.py             # seconds: the matrix as the code now reads it
 
+Without a run of its own in benchmarks/.matrix/ it replays the one recorded in
+benchmarks/records/ (the run benchmarks/README.md reports).
+
 A probe's series up to a step does not depend on whether it stops there, so the findings a
 probe with early stopping would have reported can be had from the full series: summarise
 and judge it measurement by measurement, as the probe loop does, and stop where the loop
@@ -13,8 +16,10 @@ matrix in seconds; `matrix.py` without `--full` is still the check of the probe 
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
+from pathlib import Path
 
 from matrix import WORK, summarise
 
@@ -26,6 +31,8 @@ from gandoctor.judge.verdict import is_settled, overall
 from gandoctor.results.outcome import Finding
 from gandoctor.results.series import ProbeSeries
 
+RECORDED = Path(__file__).resolve().parent / "records"
+"""The matrix's series as benchmarks/README.md reports them (matrix.py --full, gzipped)."""
 FROM_SERIES = {"saturation", "vanishing", "exploding", "overfitting"}
 
 
@@ -73,20 +80,23 @@ def _saved(f: Finding) -> dict:
 
 
 def main() -> int:
-    records = sorted(WORK.glob("results_full*.json"))  # one per process (--sizes, --epochs)
+    # One record per process (--sizes, --epochs); else the run recorded in the repository.
+    records = sorted(WORK.glob("results_full*.json")) or sorted(RECORDED.glob("*.json.gz"))
     if not records:
         print(f"nothing in {WORK}: run `python benchmarks/matrix.py --full` first",
               file=sys.stderr)  # fmt: skip
         return 2
     results: dict[str, dict] = {}
     for record in records:
-        results.update(json.loads(record.read_text()))
+        raw = record.read_bytes()
+        results.update(json.loads(gzip.decompress(raw) if record.suffix == ".gz" else raw))
     config = ProbeConfig()
     replayed = {
         name: {label: replay(run, config) for label, run in runs.items()}
         for name, runs in results.items()
     }
     summarise(replayed)
+    WORK.mkdir(exist_ok=True)
     (WORK / "replayed.json").write_text(json.dumps(replayed, indent=1))
     return 0
 

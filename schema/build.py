@@ -736,7 +736,11 @@ def summary() -> Schema:
             ),
             "nonsat_growth_uncertainty": figure(
                 "95 % half-width, in decades, of nonsat_growth_after_peak, as "
-                "minimax_decades_uncertainty"
+                "minimax_decades_uncertainty, with its onset shift (onset_shift) too"
+            ),
+            "onset_shift": figure(
+                "How far nonsat_growth_after_peak moves where the minimax gradient's turn "
+                "down is read one measurement earlier or later; in its uncertainty already"
             ),
             "horizon_shifts": array(
                 {"type": "number"},

@@ -212,3 +212,20 @@ def test_a_collapse_decided_by_the_duplicate_ratio_states_its_margin() -> None:
     assert near.borderline
     (far,) = [Finding(*d) for d in collapse_drafts(stats(0.9), T)]
     assert far.severity == Severity.FAIL and not far.borderline
+
+
+def test_the_growth_s_margin_includes_where_the_turn_down_could_have_been_read() -> None:
+    """Another run crosses the decline's level a measurement sooner or later and reads the
+    growth from there: the margin holds the larger of the two moves. The -log D gradient
+    rises 0.001 decades per step after step 200 and the measurements around the onset (300)
+    are 25 steps apart, so either neighbour moves the growth by 0.025."""
+    mm, ns = plateau_then_decline(125)
+    s = summarize(series(STEPS, mm, ns), 0.99, 0.01)
+    assert s.minimax_decline_step == 300
+    assert s.onset_shift == pytest.approx(0.025)
+    assert s.nonsat_growth_uncertainty >= math.hypot(s.horizon_shifts[1], s.onset_shift)
+    # Where the -log D gradient rises four times as fast across the onset, so does the term.
+    steep = [
+        n * 10 ** (0.003 * min(max(step - 250, 0), 100)) for n, step in zip(ns, STEPS, strict=True)
+    ]
+    assert summarize(series(STEPS, mm, steep), 0.99, 0.01).onset_shift == pytest.approx(0.1)

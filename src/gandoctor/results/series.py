@@ -91,12 +91,16 @@ class Summary:
     """The minimax gradient fell at least ``Thresholds.growth_needs_decline_decades`` below
     its peak: only then is the -log D gradient's growth the paper's mechanism."""
     nonsat_growth_uncertainty: float = 0.0
-    """The same for nonsat_growth_after_peak."""
+    """The same for nonsat_growth_after_peak, with its onset shift (``onset_shift``) too."""
     horizon_shifts: tuple[float, float, float] = (0.0, 0.0, 0.0)
     """How far (minimax decades lost, -log D growth, held-out accuracy) moved over the last
     part of the run: |now - at steps_run / 1.25| (judge.summarise.HORIZON_PACE), the
     share of each margin that stands for another run's D being ahead or behind; in the
     two gradient uncertainties above already, in quadrature."""
+    onset_shift: float = 0.0
+    """How far nonsat_growth_after_peak moves where the decline's onset is read one
+    measurement earlier or later (judge.summarise._onset_shift); in its uncertainty
+    already, in quadrature."""
     minimax_decline_step: int | None = None
     """Step where the minimax gradient turned down (results.readings.decline_onset), from
     which nonsat_growth_after_peak is read; None where it never fell that far."""
