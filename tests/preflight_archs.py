@@ -131,3 +131,14 @@ class GatedAttentionGenerator(nn.Module):
         value = self.value_conv(x).flatten(2)
         attended = (value @ attention.transpose(1, 2)).view_as(x)
         return torch.tanh(self.to_image(self.gamma * attended + x))
+
+
+class SpectralGatedAttentionGenerator(GatedAttentionGenerator):
+    """The same behind torch's own ``spectral_norm``, as SAGAN trains it: every forward leaves
+    each wrapped convolution's ``weight`` a computed tensor, which a plain deep copy of the
+    module refuses (attn-gan-pytorch's own SpectralNorm does the same)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name in ("query_conv", "key_conv", "value_conv"):
+            setattr(self, name, nn.utils.spectral_norm(getattr(self, name)))

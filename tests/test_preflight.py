@@ -117,10 +117,12 @@ def test_dead_layer_fails_gradient_flow(folder):
     assert facts["live"]["nonsat"] > 0
 
 
-def test_a_zero_initialised_gate_is_not_a_dead_layer(folder):
+@pytest.mark.parametrize("name", ["GatedAttentionGenerator", "SpectralGatedAttentionGenerator"])
+def test_a_zero_initialised_gate_is_not_a_dead_layer(folder, name):
     """SAGAN's attention: no gradient reaches the query and key convolutions at step 0, but
-    after one optimiser step it does; the row says so and passes."""
-    result = preflight("--arch", arch("GatedAttentionGenerator"), "--latent-shape", 16,
+    after one optimiser step it does; the row says so and passes, spectral-normed layers
+    too (tests/test_attn_gan.py: the package's own)."""
+    result = preflight("--arch", arch(name), "--latent-shape", 16,
                        "--data", folder, "--steps", 5, "--json", "-")  # fmt: skip
     check = rows(result)["gradient flow: dead layers"]
     assert check["status"] == "pass", check["reason"]

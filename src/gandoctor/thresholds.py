@@ -47,8 +47,9 @@ class Thresholds:
     Measured (benchmarks/stability.py and matrix.py, 500 steps, fp32): the untrained example
     0.17-0.24 between seeds 0-2, 1 epoch 0.23-0.26, 10 epochs 0.10-0.18, 25 epochs not
     counted (no decline; one seed 0.14) nor a matched generator; the matrix's DCGANs
-    0.05-0.40 between seeds 0-4 of one generator. The margins hold that scatter (the onset and horizon shifts: +/- 0.04-0.17),
-    so most such findings are borderline, and ``--seeds N`` settles them."""
+    0.05-0.40 between seeds 0-4 of one generator. The margins hold that scatter (the onset
+    and horizon shifts: +/- 0.04-0.17), so most such findings are borderline, and
+    ``--seeds N`` settles them."""
     exploding_warn_decades: float = 0.15
     """A 1.4-fold growth: above the curves' own noise (+/- 0.01-0.03 before the shifts),
     below the untrained and 1-epoch examples' readings."""

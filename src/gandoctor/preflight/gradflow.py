@@ -99,7 +99,7 @@ def _alive_after_one_step(
     figure does not depend on the gradients' scale), on the -log D cost, taken on a copy:
     the user's generator is never changed.
     """
-    trial = copy.deepcopy(generator)
+    trial = copy.deepcopy(generator, _computed_attributes(generator))
     with frozen(trial, train_mode) as params:
         optimizer = torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
         _, nonsat = disc_costs(disc(trial(*z_batches[0])), probabilities)
@@ -200,3 +200,17 @@ def _skipped(why: str) -> list[Check]:
         Check("gradient flow: dead layers", Status.SKIP, why),
         Check("gradient flow: layer balance", Status.SKIP, why),
     ]
+
+
+def _computed_attributes(generator: nn.Module) -> dict[int, torch.Tensor]:
+    """A deepcopy memo that stands detached copies in for the tensors a forward left as
+    plain module attributes with a graph behind them: ``torch.nn.utils.spectral_norm`` and
+    ``weight_norm`` (and attn-gan-pytorch's own SpectralNorm) set ``weight`` to such a tensor
+    at every forward, and torch refuses to deep-copy a tensor that is not a graph leaf. The
+    next forward of the copy computes them again."""
+    return {
+        id(value): value.detach().clone()
+        for module in generator.modules()
+        for value in vars(module).values()
+        if isinstance(value, torch.Tensor) and value.grad_fn is not None
+    }
