@@ -25,8 +25,7 @@ from types import ModuleType
 
 import pytest
 import torch
-from conftest import _digits, write_pngs
-from test_preflight import preflight, rows
+from test_preflight import folder, preflight, rows  # noqa: F401 (folder: its data fixture)
 
 pytest.importorskip(
     "attn_gan_pytorch",
@@ -89,14 +88,6 @@ ATTENTION = "model.2"  # the SelfAttention's name in named_modules()
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory) -> Path:
-    """400 grey 16x16 digit PNGs."""
-    root = tmp_path_factory.mktemp("digits")
-    write_pngs(root, _digits(16)[:400])
-    return root
-
-
-@pytest.fixture(scope="module")
 def arch_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("arch") / "small_sagan.py"
     path.write_text(ARCH)
@@ -150,7 +141,7 @@ def test_the_packages_gate_cuts_query_and_key_gradients_at_step_0_only(arch_file
     assert all(conv.weight.grad.abs().max().item() > 0 for conv in gated)
 
 
-def test_preflight_passes_the_zero_gate_with_a_note(folder, arch_file):
+def test_preflight_passes_the_zero_gate_with_a_note(folder, arch_file):  # noqa: F811 (a fixture)
     result = preflight("--arch", f"{arch_file}:SmallSAGAN", "--latent-shape", "16,1,1",
                        "--data", folder, "--steps", 1, "--json", "-")  # fmt: skip
     if result.exception is not None and not isinstance(result.exception, SystemExit):
