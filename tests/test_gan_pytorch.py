@@ -1,6 +1,8 @@
-"""gan-pytorch (Lornatang's GAN-PyTorch, tried at 0.4.0), on files its own code writes.
+"""Lornatang's MLP GAN packages, on files their own code writes: gan-pytorch 0.4.0
+(GAN-PyTorch), wgan-pytorch 0.1.2 and wgangp-pytorch 0.1.4 (WassersteinGAN and WGAN-GP
+PyTorch), whose generators are the same module.
 
-Its training script (``example/main.py`` in the repository) saves
+Each training script (``example/main.py`` in the repositories) saves
 ``torch.save(generator.state_dict(), f"{outf}/netG_epoch_{epoch}.pth")``, wrapped in
 DataParallel on several GPUs (``module.main.*``). The generator is PyTorch-GAN's MLP stack
 under ``main``, so it loads with no option as ``pytorch_gan_mlp``; its widths are fixed by the
@@ -9,6 +11,7 @@ package, the latent size and image shape read off the weights.
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -23,21 +26,25 @@ from gandoctor.cli import app
 from gandoctor.config import ProbeConfig
 from gandoctor.loading import load_generator
 
-gan_pytorch = pytest.importorskip(
-    "gan_pytorch", reason="gan-pytorch is not installed (pip install --no-deps gan-pytorch==0.4.0)"
-)
+PACKAGES = {"gan_pytorch": "gan-pytorch==0.4.0", "wgan_pytorch": "wgan-pytorch==0.1.2",
+            "wgangp_pytorch": "wgangp-pytorch==0.1.4"}  # fmt: skip
 
 
-def package_generator(channels: int = 1, image_size: int = 16) -> nn.Module:
-    from gan_pytorch.utils import model
-
+def package_generator(name: str, channels: int = 1, image_size: int = 16) -> nn.Module:
+    package = pytest.importorskip(
+        name, reason=f"{PACKAGES[name]} is not installed (pip install --no-deps {PACKAGES[name]})"
+    )
+    model = importlib.import_module(f"{name}.utils").model
     torch.manual_seed(0)
-    return trained_like(gan_pytorch.Generator(model(channels=channels, image_size=image_size)))
+    return trained_like(package.Generator(model(channels=channels, image_size=image_size)))
 
 
+@pytest.mark.parametrize("name", PACKAGES)
 @pytest.mark.parametrize("wrapped", [False, True])
-def test_its_netg_loads_with_no_option_and_reproduces_it(tmp_path: Path, wrapped: bool) -> None:
-    own = package_generator()
+def test_its_netg_loads_with_no_option_and_reproduces_it(
+    tmp_path: Path, wrapped: bool, name: str
+) -> None:
+    own = package_generator(name)
     path = tmp_path / "netG_epoch_0.pth"
     saved = nn.DataParallel(own) if wrapped else own
     torch.save(saved.state_dict(), path)  # the script's own call
@@ -56,7 +63,7 @@ def test_its_netg_loads_with_no_option_and_reproduces_it(tmp_path: Path, wrapped
 
 def test_inspect_and_a_short_probe(tmp_path: Path) -> None:
     path = tmp_path / "netG_epoch_3.pth"
-    torch.save(package_generator().state_dict(), path)
+    torch.save(package_generator("gan_pytorch").state_dict(), path)
     result = CliRunner().invoke(app, ["inspect", str(path), "--json", "-"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["architecture"] == "pytorch_gan_mlp"
