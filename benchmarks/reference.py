@@ -20,8 +20,6 @@ import gandoctor
 from gandoctor.config import ProbeConfig
 from gandoctor.results.series import Summary
 
-EXIT = {"healthy": 0, "warning": 0, "failing": 1}
-
 
 def row(name: str, checkpoint: str, data: object, train_mode: bool = False) -> str:
     config = ProbeConfig(threads=2, train_mode=train_mode)
@@ -31,17 +29,17 @@ def row(name: str, checkpoint: str, data: object, train_mode: bool = False) -> s
     if s is None:
         return f"| {name} | {c.verdict} | no summary | | | | | | | |"
     stopped = ", stopped early" if s.steps_run < config.steps else ""
-    growth = (f"{s.nonsat_growth_after_peak:.2f}" if s.minimax_declined
-              else "not counted (no minimax decline)")  # fmt: skip
+    growth = (f"{s.nonsat_growth_after_peak:.2f} ± {s.nonsat_growth_uncertainty:.2f}"
+              if s.minimax_declined else "not counted (no minimax decline)")  # fmt: skip
     findings = "; ".join(
         f"{f.code} ({f.severity}{', borderline' if f.borderline else ''})" for f in c.findings
     )
     cells = [
-        name, f"{c.verdict} ({EXIT.get(str(c.verdict), '?')})", f"{s.steps_run}{stopped}",
+        name, f"{c.verdict} ({result.exit_code})", f"{s.steps_run}{stopped}",
         str(s.steps_to_saturation or "—"), f"{s.final_accuracy:.3f}", f"{s.final_d_fake:.2g}",
         f"{s.final_js_lower_bound:.3f}",
         f"{s.minimax_decades_lost:.2f} ± {s.minimax_decades_uncertainty:.2f}",
-        f"{s.nonsat_decades_gained:.2f} / {growth} ± {s.nonsat_growth_uncertainty:.2f}",
+        f"{s.nonsat_decades_gained:.2f} / {growth}",
         findings or "none",
     ]  # fmt: skip
     return "| " + " | ".join(cells) + " |"

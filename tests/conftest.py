@@ -29,6 +29,12 @@ from gandoctor.report.model import Report, strict_json
 from gandoctor.runtime.threads import cpu_quota
 
 LATENT = 16
+RESOLUTION = 16
+
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
+SCHEMA_FILES = {REPORT_SCHEMA: "report.schema.json", PREFLIGHT_SCHEMA: "preflight.schema.json"}
+"""The JSON Schema of each schema id gandoctor writes (schema/build.py makes them)."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,14 +53,6 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"torch {torch.__version__}: {torch.get_num_threads()} threads; "
         f"CPU quota {cpu_quota()}, os.cpu_count() {os.cpu_count()}"
     )
-
-
-RESOLUTION = 16
-
-
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schema"
-SCHEMA_FILES = {REPORT_SCHEMA: "report.schema.json", PREFLIGHT_SCHEMA: "preflight.schema.json"}
-"""The JSON Schema of each schema id gandoctor writes (schema/build.py makes them)."""
 
 
 class SchemaViolation(Exception):
