@@ -232,6 +232,13 @@ def _cuda_hint(exc: BaseException) -> str:
         )
     if "cuda" not in text or torch.cuda.is_available():
         return ""
+    if "deserialize object on a cuda device" in text:  # torch.load's words
+        return (
+            "the package loads weights saved on a GPU as it is imported (torch.load with no "
+            "map_location) and this machine has no CUDA: an {opt:adapter} can run the file "
+            "that defines the generator without the package's __init__ "
+            "(examples/adapters/omniart_eyes.py)"
+        )
     return (
         "the package demands CUDA when it is imported and this machine has none: an "
         "{opt:adapter} can import it with torch.cuda.is_available patched to True and build "

@@ -53,7 +53,8 @@ OUTPUT_RANGE_KEY = "gandoctor.output_range"
 OTHER_ARCH_HINT = (
     "if it is another architecture, pass {opt:arch} FILE.py:Class or {opt:adapter} FILE.py"
 )
-"""Appended to every message about a file that looks like a known layout but does not fit."""
+"""In every message about a file that looks like a known layout but does not fit, before the
+details, so that a message cut to a readable length keeps it."""
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,11 @@ class ArchitectureSpec:
                 return kwargs
             return {**kwargs, **self.settings_beside(path)}
         except LayoutMismatch as exc:
+            # The advice before the detail: a message cut to a readable length keeps it.
+            detail = exc.template.removeprefix("does not fit it: ")
             raise CheckpointError(
-                f"{path}: the checkpoint looks like {self.layout} but {exc.template}; "
-                f"{OTHER_ARCH_HINT}"
+                f"{path}: the checkpoint looks like {self.layout} but does not fit it "
+                f"({OTHER_ARCH_HINT}): {detail}"
             ) from exc
 
 

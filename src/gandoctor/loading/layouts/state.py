@@ -31,9 +31,11 @@ def load_state_strict(
     """Copy ``tensors`` into ``module`` or raise one :class:`CheckpointError` line.
 
     ``context`` says what was compared (``"does not fit architecture dcgan"``) and ``hint``,
-    when given, is appended as advice. Every key of the module must be in the file except
-    BatchNorm counters and tied (aliased) parameters, which safetensors stores once; the file
-    may hold no key the module lacks; shapes must agree exactly.
+    when given, is advice put before the details: a long list of keys, cut to a readable
+    length on the terminal, then loses the details and keeps the advice. Every key of the
+    module must be in the file except BatchNorm counters and tied (aliased) parameters, which
+    safetensors stores once; the file may hold no key the module lacks; shapes must agree
+    exactly.
     """
     expected = module.state_dict(keep_vars=True)
     provided = set(tensors)
@@ -44,14 +46,14 @@ def load_state_strict(
         and not _is_alias_of_provided(key, expected, provided)
     }
     unexpected = provided - set(expected)
-    suffix = f"; {hint}" if hint else ""
+    advice = f" ({hint})" if hint else ""
     if missing or unexpected:
         parts = _spectral_forms(missing, unexpected, tensors, expected)  # first: the why
         if missing:
             parts.append(f"missing keys ({len(missing)}): {format_keys(missing)}")
         if unexpected:
             parts.append(f"unexpected keys ({len(unexpected)}): {format_keys(unexpected)}")
-        raise CheckpointError(f"{path}: the checkpoint {context}: {'; '.join(parts)}{suffix}")
+        raise CheckpointError(f"{path}: the checkpoint {context}{advice}: {'; '.join(parts)}")
 
     # In the module's own order, so the first mismatch named is the earliest layer's.
     mismatched = [
@@ -65,9 +67,9 @@ def load_state_strict(
             f" (and {len(mismatched) - 1} more mismatched tensors)" if len(mismatched) > 1 else ""
         )
         raise CheckpointError(
-            f"{path}: the checkpoint {context}: shape mismatch for {key!r}: "
+            f"{path}: the checkpoint {context}{advice}: shape mismatch for {key!r}: "
             f"checkpoint has {format_shape(tensors[key].shape)}, the module expects "
-            f"{format_shape(expected[key].shape)}{more}{suffix}"
+            f"{format_shape(expected[key].shape)}{more}"
         )
 
     parameter_names = {name for name, _ in module.named_parameters(remove_duplicate=False)}
