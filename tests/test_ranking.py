@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import gandoctor
@@ -88,6 +89,7 @@ def _never_inverted(ranking, known: list[str]) -> None:
         assert group[better] <= group[worse], (better, worse, group)
 
 
+@pytest.mark.long  # 4 probes of 200 steps: about 40 s
 def test_the_shipped_epochs_rank_in_training_order() -> None:
     """The example DCGAN after 0, 1, 10 and 25 epochs: later is better (its samples)."""
     report = gandoctor.probe(EPOCHS, EXAMPLES / "digits", config=ProbeConfig(steps=200),
@@ -106,6 +108,7 @@ COLLAPSING = Path(__file__).resolve().parent / "fixtures" / "collapsing_run"
 make_collapsing_run.py; its README has the figures under two seeds)."""
 
 
+@pytest.mark.long  # 7 probes of 300 steps: about 50 s
 def test_a_run_trained_into_collapse_ranks_its_late_snapshots_worse(tmp_path: Path) -> None:
     out = tmp_path / "rank.json"
     args = ["probe", str(COLLAPSING), "--data", str(EXAMPLES / "digits"), "--rank",

@@ -26,6 +26,7 @@ def _probe(epoch: int, threads: int, precision: str, seed: int) -> gandoctor.Rep
     return gandoctor.probe(str(path), ROOT / "examples" / "digits", config=config)
 
 
+@pytest.mark.long  # 5 probes of 150 steps per example: 30-36 s each
 @pytest.mark.parametrize("epoch", [0, 1, 10, 25])
 def test_findings_do_not_flip_with_threads_precision_or_seed(epoch: int) -> None:
     reference = _probe(epoch, 2, "fp32", 0).checkpoints[0].outcome
