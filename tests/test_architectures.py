@@ -397,6 +397,7 @@ def test_registry_names() -> None:
         "wgan_mlp",
         "pytorch_gan_mlp",
         "pytorch_gan_dcgan",
+        "ganzoo_fc_skip",
         "lucidrains_stylegan2",
         "lightweight_gan",
         "progan",

@@ -90,6 +90,8 @@ CASES = {
     "fc-small": ("pytorch_gan_mlp", {"latent_dim": 8, "channels": 1, "img_size": 16,
                                      "widths": [16, 16], "attr": "net", "norms": False,
                                      "p_drop": 0.3}, (8,), (1, 16, 16), "normal"),
+    "fc-skip": ("ganzoo_fc_skip", {"latent_dim": 8, "hidden": 16, "channels": 1,
+                                   "img_size": 16, "p_drop": 0.3}, (8,), (1, 16, 16), "normal"),
 }  # fmt: skip
 
 
@@ -129,3 +131,20 @@ def test_inspect_and_a_short_probe(tmp_path: Path) -> None:
     checkpoint = report.checkpoints[0]
     assert checkpoint.generator["architecture"] == "dcgan"
     assert checkpoint.outcome.verdict is not None
+
+
+def test_fc_skip_without_its_saved_settings_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The skip connection is in no weight: the generator's state dict alone, as
+    ``torch.save(module.generator.state_dict())`` writes it, is not taken for fc-skip."""
+    module = make("fc-skip")
+    monkeypatch.chdir(tmp_path)
+    path = Path("generator.pt")
+    torch.save(module.generator.state_dict(), path)
+    result = CliRunner().invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    line = result.stderr.strip()
+    assert "\n" not in line and "characters more" not in line
+    assert "looks like pytorch-gan-zoo's fc-skip generator" in line
+    assert "network_type: fc-skip" in line and "--arch FILE.py:Class" in line

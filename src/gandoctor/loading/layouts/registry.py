@@ -29,6 +29,7 @@ from gandoctor.errors import CheckpointError, ConfigError
 from gandoctor.loading.layouts.architectures import (
     dcgan,
     fasgan,
+    ganzoo_fc_skip,
     lightweight_gan,
     lucidrains,
     progan,
@@ -152,6 +153,13 @@ REGISTRY: dict[str, ArchitectureSpec] = {
             pytorch_gan_dcgan.LAYOUT,
         ),
         _builtin(
+            "ganzoo_fc_skip",
+            ganzoo_fc_skip.ZooFCSkipGenerator,
+            ganzoo_fc_skip.recognise,
+            ganzoo_fc_skip.LAYOUT,
+            settings_saved=ganzoo_fc_skip.settings_saved,
+        ),
+        _builtin(
             "lucidrains_stylegan2",
             lucidrains.LucidrainsStyleGAN2,
             lucidrains.recognise,
@@ -231,20 +239,11 @@ def read_metadata_facts(path: str, metadata: Mapping[str, str]) -> MetadataFacts
         raise CheckpointError(f"{path}: metadata {ARCH_KWARGS_KEY} must be a JSON object")
     latent = _json_value(path, metadata, LATENT_SHAPE_KEY, default=None)
     bounds = _json_value(path, metadata, OUTPUT_RANGE_KEY, default=None)
-    return MetadataFacts(
-        arch=arch,
-        arch_kwargs=kwargs,
-        latent_shape=(
-            None
-            if latent is None
-            else check_latent_shape(latent, f"{path}: metadata {LATENT_SHAPE_KEY}", CheckpointError)
-        ),
-        output_range=(
-            None
-            if bounds is None
-            else check_output_range(bounds, f"{path}: metadata {OUTPUT_RANGE_KEY}", CheckpointError)
-        ),
-    )
+    if latent is not None:
+        latent = check_latent_shape(latent, f"{path}: metadata {LATENT_SHAPE_KEY}", CheckpointError)
+    if bounds is not None:
+        bounds = check_output_range(bounds, f"{path}: metadata {OUTPUT_RANGE_KEY}", CheckpointError)
+    return MetadataFacts(arch=arch, arch_kwargs=kwargs, latent_shape=latent, output_range=bounds)
 
 
 def _json_value(path: str, metadata: Mapping[str, str], key: str, default: Any) -> Any:
