@@ -26,14 +26,12 @@ from gandoctor.loading.layouts.architectures.base import (
     flat_latent,
     square_image,
 )
+from gandoctor.loading.layouts.architectures.pytorch_gan_mlp import ZOO_DROPOUT, saved_p_drop
 
 LAYOUT = "pytorch-gan-zoo's fc-skip generator (keys l1, l2, l3)"
 
 NETWORK_TYPE = "fc-skip"
 """The zoo's name for the network, in its Lightning module's ``hyper_parameters``."""
-
-ZOO_DROPOUT = 0.5
-"""The zoo's default ``p_drop``; it acts only in train mode, and the saved one is used."""
 
 _KEYS = frozenset(f"l{layer}.{name}" for layer in (1, 2, 3) for name in ("weight", "bias"))
 
@@ -89,23 +87,18 @@ class ZooFCSkipGenerator(BuiltinGenerator):
 def recognise(tensors: Mapping[str, torch.Tensor]) -> dict[str, Any] | None:
     """Kwargs from a file whose keys are exactly ``l1``, ``l2``, ``l3`` weights and biases,
     the weights 2-D and chained (z -> h -> h -> C R R); None for any other file. The image's
-    shape is read from the output width (:func:`square_image`) until the saved settings
-    (:func:`settings_saved`) give it."""
+    shape is read from the output width (:func:`square_image`), where it tells one, until
+    the saved settings (:func:`settings_saved`) give it."""
     if set(tensors) != _KEYS or any(tensors[f"l{i}.weight"].dim() != 2 for i in (1, 2, 3)):
         return None
     first, middle, last = (tensors[f"l{i}.weight"] for i in (1, 2, 3))
     hidden = int(first.shape[0])
     if tuple(middle.shape) != (hidden, hidden) or int(last.shape[1]) != hidden:
         return None
-    image = square_image(int(last.shape[0]))
-    channels, img_size = image if image is not None else (0, 0)
-    return {
-        "latent_dim": int(first.shape[1]),
-        "hidden": hidden,
-        "channels": channels,
-        "img_size": img_size,
-        "p_drop": ZOO_DROPOUT,
-    }
+    kwargs: dict[str, Any] = {"latent_dim": int(first.shape[1]), "hidden": hidden}
+    if (image := square_image(int(last.shape[0]))) is not None:
+        kwargs["channels"], kwargs["img_size"] = image
+    return {**kwargs, "p_drop": ZOO_DROPOUT}
 
 
 def settings_saved(kwargs: dict[str, Any], saved: Mapping[str, Any]) -> dict[str, Any]:
@@ -117,13 +110,12 @@ def settings_saved(kwargs: dict[str, Any], saved: Mapping[str, Any]) -> dict[str
             f"network_type: {NETWORK_TYPE}"
         )
     out = dict(kwargs)
-    p_drop = saved.get("p_drop")
-    if isinstance(p_drop, int | float) and 0 <= p_drop < 1:
-        out["p_drop"] = float(p_drop)
+    if (p_drop := saved_p_drop(saved)) is not None:
+        out["p_drop"] = p_drop
     channels, size = saved.get("image_channels"), saved.get("image_dim")
     if isinstance(channels, int) and isinstance(size, int) and channels > 0 and size > 0:
         out["channels"], out["img_size"] = channels, size  # l3's shape is checked on loading
-    elif not kwargs["channels"]:
+    elif "channels" not in kwargs:
         raise LayoutMismatch(
             "its output width is not channels x image_dim x image_dim for 3 or 1 channels, "
             "and the saved settings name no image_channels and image_dim"

@@ -198,10 +198,16 @@ def _recognise(tensors: Mapping[str, torch.Tensor], attr: str) -> dict[str, Any]
 def dropout_saved(kwargs: dict[str, Any], saved: Mapping[str, Any]) -> dict[str, Any]:
     """The zoo's ``p_drop`` from the ``hyper_parameters`` its Lightning module saves: no
     weight records it, and it acts only in train mode."""
-    p_drop = saved.get("p_drop")
-    if kwargs.get("norms") is False and isinstance(p_drop, int | float) and 0 <= p_drop < 1:
-        return {**kwargs, "p_drop": float(p_drop)}
+    p_drop = saved_p_drop(saved)
+    if kwargs.get("norms") is False and p_drop is not None:
+        return {**kwargs, "p_drop": p_drop}
     return kwargs
+
+
+def saved_p_drop(saved: Mapping[str, Any]) -> float | None:
+    """The ``p_drop`` a zoo module's ``hyper_parameters`` hold, where it is a probability."""
+    p_drop = saved.get("p_drop")
+    return float(p_drop) if isinstance(p_drop, int | float) and 0 <= p_drop < 1 else None
 
 
 def _linear(index: int) -> bool:
