@@ -84,9 +84,73 @@ def test_under_a_plan_the_own_d_measures_what_the_probe_s_plan_measured() -> Non
     assert full.latent_batches == 3 and full.r1_samples == 96
 
 
+class ConvD(nn.Module):
+    """A small nonlinear D whose logit depends on its own sample only, as its
+    ``group_size`` 1 says (lucidrains' D is such a build)."""
+
+    group_size = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(),
+                                 nn.Linear(8 * 8 * 8, 1))  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def test_one_pass_through_a_per_sample_d_gives_both_costs_gradients(monkeypatch) -> None:
+    """Where each logit depends on its own sample, one backward pass through D, weighted per
+    sample, gives the minimax and -log D gradients the two passes give."""
+    import gandoctor.analyses.own_discriminator as own
+
+    torch.manual_seed(0)
+    real = _digits(16)[:192].clone()
+    disc, generator = ConvD().eval(), untrained_dcgan().eval()
+    one_pass = measure(disc, generator, real)
+    monkeypatch.setattr(own, "_per_sample", lambda disc: False)
+    two_passes = measure(disc, generator, real)
+    for figure in ("minimax_grad_norm", "nonsat_grad_norm"):
+        got, want = getattr(one_pass, figure), getattr(two_passes, figure)
+        assert got.mean == pytest.approx(want.mean, rel=1e-5) and want.mean > 0
+        assert got.std == pytest.approx(want.std, rel=1e-4, abs=1e-12)
+    assert one_pass.r1 == two_passes.r1 and one_pass.heldout_accuracy == two_passes.heldout_accuracy
+
+
+def test_slopes_over_fewer_samples_leave_every_logit_as_it_was() -> None:
+    """``slope_samples``: R1, R2 and the interpolates' norm over the first samples only,
+    every logit figure as over all of them; a D with BatchNorm (its train mode reads the
+    batch) takes its slopes over every sample, so its logits stay those of whole batches."""
+    torch.manual_seed(0)
+    real = _digits(16)[:192].clone()
+    generator = untrained_dcgan().eval()
+    latents = [(torch.randn(32, 16, 1, 1, generator=torch.Generator().manual_seed(0)),)]
+    params = [p.requires_grad_(True) for p in generator.parameters()]
+
+    def planned(disc: nn.Module, slopes: int | None):
+        return measure_own_discriminator(disc, generator, params, real[:32], latents,
+                                         real[96:128], architecture="test", source="test",
+                                         slope_samples=slopes)  # fmt: skip
+
+    disc = ConvD().eval()
+    few, every = planned(disc, 8), planned(disc, None)
+    assert few.r1_samples == 8 and every.r1_samples == 32
+    assert few.r1 != every.r1 and few.r1.mean > 0
+    for figure in ("heldout_accuracy", "mean_d_real", "mean_d_fake", "r_t", "r_v"):
+        want = getattr(every, figure)
+        assert getattr(few, figure) == pytest.approx(want, rel=1e-6, abs=1e-9, nan_ok=True)
+    layout_d = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.LeakyReLU(0.2),
+                             nn.Conv2d(8, 16, 4, 2, 1), nn.BatchNorm2d(16),
+                             nn.LeakyReLU(0.2), nn.Conv2d(16, 1, 4, 1, 0))  # fmt: skip
+    batchnorm = planned(layout_d.eval(), 8)
+    assert batchnorm.r1_samples == 32
+
+
 class BatchMeanD(LinearD):
     """A logit that depends on the whole batch (its mean subtracted), as minibatch-std
     layers make it: D must see the batch whole, whatever G's backward pass does."""
+
+    group_size = 32  # one minibatch-std group of the test's whole batch
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.fc(x.flatten(1))

@@ -68,6 +68,28 @@ def _input_gradients(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | No
     return grad[: len(logits)].flatten(1).double().norm(dim=1), logits.detach()
 
 
+def _slopes_and_logits(disc: nn.Module, x: torch.Tensor, labels: torch.Tensor | None,
+                       count: int) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """D's slope at the first ``count`` samples of ``x`` (_input_gradients) and its logits at
+    all of them, the rest in a pass without a graph."""
+    slopes, logits = _input_gradients(disc, x[:count], None if labels is None else labels[:count])
+    if count < len(x):
+        with torch.no_grad():
+            rest = chunked(disc, x[count:], None if labels is None else labels[count:])
+        logits = torch.cat([logits, rest])
+    return slopes, logits
+
+
+def _slope_count(disc: nn.Module, n: int, slope_samples: int | None) -> int:
+    """How many of ``n`` samples the slopes are taken at: ``slope_samples`` in whole
+    minibatch-std groups, or all ``n`` where the D's logits depend on its batch's
+    statistics (BatchNorm in train mode: a smaller batch would change every logit)."""
+    if slope_samples is None or slope_samples >= n or mode_matters(disc):
+        return n
+    group = int(getattr(disc, "group_size", 1) or 1)
+    return min(n, -(-slope_samples // group) * group)
+
+
 def _spread(values: torch.Tensor) -> Spread:
     values = values.double()
     return Spread(float(values.mean()), float(values.std()) if len(values) > 1 else 0.0)
@@ -92,14 +114,17 @@ def measure_own_discriminator(
     grad_batches: int | None = None,
     grad_batch_size: int | None = None,
     samples: int | None = None,
+    slope_samples: int | None = None,
 ) -> OwnDiscriminator:
     """Every figure of :class:`OwnDiscriminator`. ``generator`` is frozen by the caller
     (``params`` are its floating-point parameters, as the probe takes them); ``disc`` is in
     eval mode and never updated. ``unseen_real`` are reals the GAN never trained on, from
     ``unseen`` (``--val-data``). The gradient norms are taken over the first
     ``grad_batch_size`` samples of the first ``grad_batches`` latent batches, as the
-    probe's plan took its own (None: all of them), and the other figures over at most
-    ``samples`` of the held-out, training and generated samples (None: all)."""
+    probe's plan took its own (None: all of them), the other figures over at most
+    ``samples`` of the held-out, training and generated samples (None: all), and D's slopes
+    (R1, R2, the interpolates' norm) over the first ``slope_samples`` of those (None: all;
+    _slope_count)."""
     if samples is not None:
         heldout_latents = _first_samples(heldout_latents, samples)
         heldout_real, train_real = heldout_real[:samples], train_real[:samples]
@@ -109,7 +134,7 @@ def measure_own_discriminator(
         for p in disc.parameters():
             p.requires_grad_(False)
         figures = _figures(disc, generator, params, heldout_real, heldout_latents, grad_latents,
-                           train_real, unseen_real, seed)  # fmt: skip
+                           train_real, unseen_real, seed, slope_samples)  # fmt: skip
     return OwnDiscriminator(
         architecture=architecture,
         source=source,
@@ -140,10 +165,7 @@ def _gradient_norms(
     graphs fit in memory (nn.backward), which gives the whole batch's gradient."""
     with torch.no_grad():
         fake = generator(*latents)
-    at = fake.detach().requires_grad_()
-    logits = chunked(disc, at, _labels(latents))
-    (d_minimax,) = torch.autograd.grad(metrics.minimax_cost(logits), at, retain_graph=True)
-    (d_nonsat,) = torch.autograd.grad(metrics.nonsaturating_cost(logits), at)
+    d_minimax, d_nonsat = _cost_gradients(disc, fake, _labels(latents))
 
     def forward(inputs: GeneratorInputs) -> torch.Tensor:
         return generator(*inputs)
@@ -154,10 +176,38 @@ def _gradient_norms(
     return fake, (norms[0], norms[1])
 
 
+def _per_sample(disc: nn.Module) -> bool:
+    """Whether sample i's logit depends on sample i alone: a build that says so
+    (``group_size`` 1: no minibatch-std layer) and has no layer whose train mode reads the
+    batch. A D that does not say (``--disc``) is not assumed to."""
+    return getattr(disc, "group_size", None) == 1 and not mode_matters(disc)
+
+
+def _cost_gradients(disc: nn.Module, fake: torch.Tensor, labels: torch.Tensor | None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
+    """d cost / d G(z) for the minimax and the -log D cost. Where each logit depends on its
+    own sample only, both are c'(l_i) * dl_i/dG(z)_i with c'(l) = -sigmoid(l) / n and
+    -sigmoid(-l) / n (the probe's measurement does the same, probing.steps): one backward
+    pass through D instead of two."""
+    at = fake.detach().requires_grad_()
+    logits = chunked(disc, at, labels)
+    if not _per_sample(disc):
+        (d_minimax,) = torch.autograd.grad(metrics.minimax_cost(logits), at, retain_graph=True)
+        (d_nonsat,) = torch.autograd.grad(metrics.nonsaturating_cost(logits), at)
+        return d_minimax, d_nonsat
+    (logit_grads,) = torch.autograd.grad(logits.sum(), at)
+    shape = (-1,) + (1,) * (logit_grads.dim() - 1)
+    logits = logits.detach()
+    minimax_weights = -torch.sigmoid(logits) / len(logits)
+    nonsat_weights = -torch.sigmoid(-logits) / len(logits)
+    return minimax_weights.view(shape) * logit_grads, nonsat_weights.view(shape) * logit_grads
+
+
 def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
              heldout_real: torch.Tensor, heldout_latents: list[GeneratorInputs],
              grad_latents: list[GeneratorInputs], train_real: torch.Tensor,
-             unseen_real: torch.Tensor | None, seed: int) -> dict[str, Any]:  # fmt: skip
+             unseen_real: torch.Tensor | None, seed: int,
+             slope_samples: int | None) -> dict[str, Any]:  # fmt: skip
     """The measured fields of :class:`OwnDiscriminator`."""
     fake_batches, mm, ns = [], [], []
     for index, inputs in enumerate(heldout_latents):
@@ -182,8 +232,9 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
     drawn = [lab for lab in labels if lab is not None]
     classes = torch.cat(drawn)[:n] if drawn else None
     # R1 and R2 are taken at the held-out reals and fakes: their passes give those logits.
-    r1_slopes, real_logits = _input_gradients(disc, real, classes)
-    r2_slopes, fake_logits = _input_gradients(disc, fakes[:n], classes)
+    s = _slope_count(disc, n, slope_samples)
+    r1_slopes, real_logits = _slopes_and_logits(disc, real, classes, s)
+    r2_slopes, fake_logits = _slopes_and_logits(disc, fakes[:n], classes, s)
     with torch.no_grad():
         train_logits = chunked(disc, train, classes)
         unseen_logits = real_logits
@@ -194,7 +245,7 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
     memo = memorisation(train_logits, unseen_logits, fake_logits)
     shape = (n,) + (1,) * (fakes.dim() - 1)
     alpha = torch.rand(shape, generator=torch.Generator().manual_seed(seed)).to(fakes.device)
-    mixed = alpha * real + (1 - alpha) * fakes[:n]
+    mixed = (alpha * real + (1 - alpha) * fakes[:n])[:s]
     return dict(
         heldout_accuracy=stats.accuracy,
         mean_d_real=stats.d_real,
@@ -204,7 +255,7 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         nonsat_grad_norm=_spread(torch.tensor(ns)),
         r1=_spread(r1_slopes.square()),
         r2=_spread(r2_slopes.square()),
-        gp_norm=_spread(_input_gradients(disc, mixed, classes)[0]),
+        gp_norm=_spread(_input_gradients(disc, mixed, None if classes is None else classes[:s])[0]),
         r_t=memo.r_t,
         r_v=memo.r_v if math.isfinite(memo.r_v) else math.nan,
         r_t_uncertainty=memo.r_t_uncertainty,
@@ -212,5 +263,5 @@ def _figures(disc: nn.Module, generator: nn.Module, params: list[nn.Parameter],
         unseen_auc=memo.auc if unseen_real is not None else None,
         unseen_auc_uncertainty=memo.auc_uncertainty if unseen_real is not None else 0.0,
         latent_batches=len(grad_latents),
-        r1_samples=n,
+        r1_samples=len(r1_slopes),
     )

@@ -68,24 +68,30 @@ def probe_own_discriminator(
 
 
 def planned(outcome: ProbeOutcome) -> dict[str, int | None]:
-    """The gradient batches of the probe's plan, and as many samples for the other figures
-    (at least OWN_D_PLANNED_SAMPLES): under a plan the own D costs about what one of the
-    probe's measurements costs. All of them in the full protocol."""
+    """The gradient batches of the probe's plan, as many samples for the other figures (at
+    least OWN_D_PLANNED_SAMPLES), and D's slopes over as many samples as the plan takes G's
+    gradients at: under a plan the own D costs about what one of the probe's measurements
+    costs. All of them in the full protocol."""
     plan = outcome.plan
     if plan is None or not plan.planned:
-        return {"grad_batches": None, "grad_batch_size": None, "samples": None}
-    samples = max(OWN_D_PLANNED_SAMPLES, plan.grad_batches * plan.grad_batch_size)
+        return {"grad_batches": None, "grad_batch_size": None, "samples": None,
+                "slope_samples": None}  # fmt: skip
+    gradients = plan.grad_batches * plan.grad_batch_size
+    samples = max(OWN_D_PLANNED_SAMPLES, gradients)
     return {"grad_batches": plan.grad_batches, "grad_batch_size": plan.grad_batch_size,
-            "samples": samples}  # fmt: skip
+            "samples": samples, "slope_samples": gradients}  # fmt: skip
 
 
 OWN_D_PLANNED_SAMPLES = 64
-"""Samples a planned probe's own D is measured on at the least. R1, R2 and the
-interpolates' slope are means over them (each a backward pass through the own D, the costly
-part at large sizes); the held-out and memorisation figures carry their uncertainty into
-their findings' margins (judge.own_d): r_t, a mean of +-1 signs, has a 95 % half-width of
-at most 1.96 / sqrt(64) = 0.25, an AUC near 0.5 one of about 0.1 (Hanley-McNeil, 64 against
-64). So a planned own D marks more of its findings borderline rather than changing them."""
+"""Samples a planned probe's own D is measured on at the least. The held-out and
+memorisation figures carry their uncertainty into their findings' margins (judge.own_d):
+r_t, a mean of +-1 signs, has a 95 % half-width of at most 1.96 / sqrt(64) = 0.25, an AUC
+near 0.5 one of about 0.1 (Hanley-McNeil, 64 against 64). So a planned own D marks more of
+its findings borderline rather than changing them. D's slopes (R1, R2, the interpolates'
+norm: a backward pass through the own D each, the costly part at large sizes) are means
+over the plan's gradient samples (16 at levels 4 and 5), reported as a mean and spread
+over ``r1_samples``; the one finding that reads R1 (penalty_ineffective) widens its margin
+as 1 / sqrt(r1_samples)."""
 
 
 def _samples(unseen: RealData | None, device: torch.device) -> torch.Tensor | None:

@@ -21,6 +21,7 @@ from torch import nn
 from gandoctor.loading.layouts.architectures.base import block_sizes, size_of
 from gandoctor.loading.layouts.architectures.lucidrains import attention_block
 from gandoctor.loading.layouts.architectures.lucidrains_layers import Blur
+from gandoctor.loading.layouts.architectures.stylegan2.ops import CHANNELS_LAST
 
 LOSS = "hinge, reals scored low (lucidrains' Trainer); its output negated here"
 
@@ -61,8 +62,14 @@ class LucidrainsDiscriminator(nn.Module):
         self.attn_blocks = nn.ModuleList(cast(list[nn.Module], attns))
         self.final_conv = nn.Conv2d(filters[-1], filters[-1], 3, padding=1)
         self.to_logit = nn.Linear(4 * filters[-1], 1)
+        # Channels-last weights and activations, as gandoctor's G builds run
+        # (stylegan2.ops.CHANNELS_LAST); load_state_dict copies into them and keeps it. At
+        # 64 px an input-gradient pass over 64 samples ran 1.2x faster warm and 2.6x on its
+        # first call (with NCHW weights oneDNN reorders them; measured in one run).
+        self.to(memory_format=CHANNELS_LAST)  # type: ignore[call-overload]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=CHANNELS_LAST)
         for block, attn in zip(self.blocks, self.attn_blocks, strict=True):
             x = block(x)
             if attn is not None:
