@@ -102,14 +102,20 @@ class ConvD(nn.Module):
 def test_one_pass_through_a_per_sample_d_gives_both_costs_gradients(monkeypatch) -> None:
     """Where each logit depends on its own sample, one backward pass through D, weighted per
     sample, gives the minimax and -log D gradients the two passes give."""
-    import gandoctor.analyses.own_discriminator as own
+    import gandoctor.analyses.own_d_passes as own
 
     torch.manual_seed(0)
     real = _digits(16)[:192].clone()
     disc, generator = ConvD().eval(), untrained_dcgan().eval()
+    calls = []
+    disc.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
     one_pass = measure(disc, generator, real)
-    monkeypatch.setattr(own, "_per_sample", lambda disc: False)
+    one_pass_samples, calls[:] = sum(calls), []
+    monkeypatch.setattr(own, "per_sample", lambda disc: False)
     two_passes = measure(disc, generator, real)
+    # The gradient passes gave R2's slopes at all 96 fakes: D saw them once, not twice.
+    assert sum(calls) - one_pass_samples == 96
+    assert one_pass.r2.mean == pytest.approx(two_passes.r2.mean, rel=1e-5)
     for figure in ("minimax_grad_norm", "nonsat_grad_norm"):
         got, want = getattr(one_pass, figure), getattr(two_passes, figure)
         assert got.mean == pytest.approx(want.mean, rel=1e-5) and want.mean > 0
@@ -158,7 +164,7 @@ class BatchMeanD(LinearD):
 
 
 def test_g_s_backward_pass_in_chunks_gives_the_whole_batch_s_gradient(monkeypatch) -> None:
-    import gandoctor.analyses.own_discriminator as own
+    import gandoctor.analyses.own_d_passes as own
 
     torch.manual_seed(0)
     real = _digits(16)[:192].clone()
