@@ -245,6 +245,36 @@ def test_a_snapshot_s_own_d_is_measured_beside_its_g_ema() -> None:
     assert figures.r1.mean > 0 and figures.nonsat_grad_norm.mean > 0
 
 
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"needs the reference checkpoints in {SHARED}")
+def test_a_snapshot_s_d_under_a_plan_takes_its_slopes_over_the_plan_s_samples() -> None:
+    """NVlabs' D (minibatch-std groups of 4) with its slopes over 16 of 64 held-out samples,
+    as plan levels 4 and 5 take them: R1, R2 and the interpolates' norm lie within three
+    standard errors of the means over all 64 (measured: within one), the logit figures
+    where they were."""
+    from gandoctor.loading import load_generator
+
+    path = SHARED / "stylegan2-ada_rgb32.pkl"
+    found = find_own_discriminator(str(path), CPU)
+    assert found is not None
+    g = load_generator(path).module
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand(128, 3, 32, 32, generator=gen) * 2 - 1
+    latents = [(torch.randn(64, 64, generator=gen),)]
+    params = [p.requires_grad_(True) for p in g.parameters()]
+    every, planned = (
+        measure_own_discriminator(found.module, g, params, real[:64], latents, real[64:],
+                                  architecture="a", source="b", grad_batches=1,
+                                  grad_batch_size=16, slope_samples=slopes)
+        for slopes in (None, 16)
+    )  # fmt: skip
+    assert (every.r1_samples, planned.r1_samples) == (64, 16)
+    for figure in ("r1", "r2", "gp_norm"):
+        full, few = getattr(every, figure), getattr(planned, figure)
+        assert abs(few.mean - full.mean) <= 3 * few.std / math.sqrt(16), figure
+    assert planned.heldout_accuracy == pytest.approx(every.heldout_accuracy, abs=2 / 64)
+    assert planned.r_t == every.r_t
+
+
 def _trained_d(r1_gamma: float, steps: int = 150) -> tuple[nn.Module, nn.Module, torch.Tensor]:
     """A small DCGAN-layout D trained against an untrained generator on 16x16 digits, with
     the R1 penalty gamma / 2 E|grad_x D(x)|^2 on the reals (0: none)."""
