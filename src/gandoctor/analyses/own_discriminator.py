@@ -68,7 +68,7 @@ def measure_own_discriminator(
     probe's plan took its own (None: all of them), the other figures over at most
     ``samples`` of the held-out, training and generated samples (None: all), and D's slopes
     (R1, R2, the interpolates' norm) over the first ``slope_samples`` of those (None: all;
-    _slope_count)."""
+    own_d_passes.slope_count)."""
     if samples is not None:
         heldout_latents = _first_samples(heldout_latents, samples)
         heldout_real, train_real = heldout_real[:samples], train_real[:samples]
